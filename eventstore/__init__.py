@@ -1,0 +1,30 @@
+"""The event log: the single source of truth of cqrs-orders, on PostgreSQL or SQLite."""
+
+from eventstore.codec import EventCodec, UnknownEventType
+from eventstore.engine import DatabaseUnavailable, connect_engine, create_engine
+from eventstore.notify import PositionSignal
+from eventstore.records import (
+    AppendResult,
+    CommandFingerprintMismatch,
+    ConcurrencyError,
+    NewEvent,
+    RecordedEvent,
+)
+from eventstore.store import EventStore
+from eventstore.tables import metadata
+
+__all__ = [
+    "AppendResult",
+    "CommandFingerprintMismatch",
+    "ConcurrencyError",
+    "DatabaseUnavailable",
+    "EventCodec",
+    "EventStore",
+    "NewEvent",
+    "PositionSignal",
+    "RecordedEvent",
+    "UnknownEventType",
+    "connect_engine",
+    "create_engine",
+    "metadata",
+]

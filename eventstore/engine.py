@@ -1,0 +1,105 @@
+"""Engines for the two supported databases, configured the way the event store needs them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import weakref
+from collections.abc import AsyncIterator
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
+
+# Execution option asking SQLite to take its write lock at BEGIN. A deferred transaction
+# that reads and then writes can fail with "database is locked" instead of waiting.
+BEGIN_IMMEDIATE = "cqrs_begin_immediate"
+
+
+class DatabaseUnavailable(Exception):
+    """The configured database URL is malformed, unsupported or unreachable."""
+
+
+def parse_url(url: str) -> URL:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseUnavailable(f"DATABASE_URL is not a database URL: {url!r}") from None
+    if parsed.drivername not in SUPPORTED_DRIVERS:
+        raise DatabaseUnavailable(
+            f"DATABASE_URL uses {parsed.drivername!r}; supported: {', '.join(SUPPORTED_DRIVERS)}"
+        )
+    return parsed
+
+
+def create_engine(url: str | URL, **options: Any) -> AsyncEngine:
+    """An engine that connects lazily: nothing touches the database until first use."""
+    parsed = parse_url(url) if isinstance(url, str) else url
+    if parsed.drivername.startswith("sqlite"):
+        engine = create_async_engine(parsed, **options)
+        _configure_sqlite(engine)
+        return engine
+    options.setdefault("pool_size", 20)
+    options.setdefault("max_overflow", 20)
+    return create_async_engine(parsed, **options)
+
+
+async def connect_engine(url: str | URL, **options: Any) -> AsyncEngine:
+    """Create an engine and prove the database answers, or fail with one clear line."""
+    engine = create_engine(url, **options)
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception as error:
+        await engine.dispose()
+        shown = engine.url.render_as_string(hide_password=True)
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise DatabaseUnavailable(f"cannot connect to {shown}: {reason}") from None
+    return engine
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control away from the sqlite3 module, which would otherwise
+        # begin transactions on its own terms; "begin" below emits BEGIN itself.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        # WAL lets readers run beside the single writer; FULL keeps every committed
+        # command across a power loss; the timeout makes a second writer wait, not fail.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get(BEGIN_IMMEDIATE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+_sqlite_write_locks: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+@contextlib.asynccontextmanager
+async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A transaction that will write, committed on success and rolled back on error.
+
+    SQLite has a single writer: writers of this process queue on a lock instead of
+    spinning in SQLite's busy handler, and BEGIN IMMEDIATE makes writers of other
+    processes wait for the file lock at the start rather than fail halfway.
+    """
+    if engine.dialect.name != "sqlite":
+        async with engine.begin() as conn:
+            yield conn
+        return
+    lock = _sqlite_write_locks.setdefault(engine.sync_engine, asyncio.Lock())
+    async with lock, engine.connect() as conn:
+        conn = await conn.execution_options(**{BEGIN_IMMEDIATE: True})
+        async with conn.begin():
+            yield conn

@@ -1,0 +1,153 @@
+"""Wake-ups for readers of the log: in-process at once, across processes by LISTEN/NOTIFY."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Mapping
+
+import asyncpg
+from sqlalchemy import text
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+log = logging.getLogger(__name__)
+
+APPENDED_CHANNEL = "cqrs_orders_appended"
+
+
+class PositionSignal:
+    """The newest position announced so far; waiters wake as soon as it advances."""
+
+    def __init__(self) -> None:
+        self._latest = 0
+        self._advanced = asyncio.Event()
+
+    @property
+    def latest(self) -> int:
+        return self._latest
+
+    def publish(self, position: int) -> None:
+        if position <= self._latest:
+            return
+        self._latest = position
+        # swap the event so that each advance releases exactly the current waiters
+        advanced, self._advanced = self._advanced, asyncio.Event()
+        advanced.set()
+
+    async def wait_beyond(self, position: int, timeout: float | None = None) -> int:
+        """Wait until a position above `position` is announced; return the newest (or the
+        current one when `timeout` passes first)."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                while self._latest <= position:
+                    await self._advanced.wait()
+        return self._latest
+
+
+class PgNotifyPublisher:
+    """Announces appended positions to other processes with NOTIFY, outside the append.
+
+    A NOTIFY inside the appending transaction would take PostgreSQL's global notify lock at
+    every commit and serialize all writers; publishing the newest position from one
+    connection after commit costs one statement per burst instead. If the process dies
+    between a commit and its NOTIFY, listeners catch up on their safety-net timer.
+    """
+
+    def __init__(self, engine: AsyncEngine, signal: PositionSignal) -> None:
+        self._engine = engine
+        self._signal = signal
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="pg-notify-publisher")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        sent = self._signal.latest
+        while True:
+            latest = await self._signal.wait_beyond(sent)
+            try:
+                async with self._engine.connect() as conn:
+                    await conn.execute(
+                        text("SELECT pg_notify(:channel, :payload)"),
+                        {"channel": APPENDED_CHANNEL, "payload": str(latest)},
+                    )
+                    await conn.commit()
+                sent = latest
+            except Exception:
+                log.exception("NOTIFY of position %s failed; retrying", latest)
+                await asyncio.sleep(1.0)
+
+
+class PgListener:
+    """A dedicated LISTEN connection that survives being dropped.
+
+    After every (re)connect `on_connected` runs, so consumers re-read whatever state was
+    published while the connection was down instead of trusting the missed notifications.
+    """
+
+    def __init__(
+        self,
+        url: URL,
+        handlers: Mapping[str, Callable[[str], None]],
+        on_connected: Callable[[], None] = lambda: None,
+        reconnect_delay: float = 0.5,
+    ) -> None:
+        self._dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._handlers = dict(handlers)
+        self._on_connected = on_connected
+        self._reconnect_delay = reconnect_delay
+        self._task: asyncio.Task[None] | None = None
+        self.connected = asyncio.Event()
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="pg-listener")
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            lost = asyncio.Event()
+            try:
+                connection = await asyncpg.connect(self._dsn)
+            except (OSError, asyncpg.PostgresError) as error:
+                log.warning("LISTEN connection failed (%s); retrying", error)
+                await asyncio.sleep(self._reconnect_delay)
+                continue
+            try:
+                connection.add_termination_listener(lambda _conn: lost.set())
+                for channel, handler in self._handlers.items():
+                    await connection.add_listener(channel, _payload_only(handler))
+                self.connected.set()
+                self._on_connected()
+                await lost.wait()
+                log.warning("LISTEN connection lost; reconnecting")
+            except (OSError, asyncpg.PostgresError) as error:
+                log.warning("LISTEN connection broke (%s); reconnecting", error)
+            finally:
+                self.connected.clear()
+                with contextlib.suppress(Exception):
+                    await connection.close(timeout=1)
+            await asyncio.sleep(self._reconnect_delay)
+
+
+def _payload_only(handler: Callable[[str], None]) -> Callable[[object, int, str, str], None]:
+    def receive(_connection: object, _pid: int, _channel: str, payload: str) -> None:
+        handler(payload)
+
+    return receive

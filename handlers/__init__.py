@@ -1,0 +1,1 @@
+"""The write side: commands, the Order aggregate, command handlers and the CommandBus."""
