@@ -57,7 +57,9 @@ async def connect_engine(url: str | URL, **options: Any) -> AsyncEngine:
     except Exception as error:
         await engine.dispose()
         shown = engine.url.render_as_string(hide_password=True)
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        # the driver's words, not SQLAlchemy's wrapper around them
+        cause = getattr(error, "orig", None) or error
+        reason = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
         raise DatabaseUnavailable(f"cannot connect to {shown}: {reason}") from None
     return engine
 

@@ -36,7 +36,8 @@ class PositionSignal:
         advanced, self._advanced = self._advanced, asyncio.Event()
         advanced.set()
 
-    async def wait_beyond(self, position: int, timeout: float | None = None) -> int:
+    # a timeout here is not an error but an answer ("nothing newer yet"), hence the parameter
+    async def wait_beyond(self, position: int, timeout: float | None = None) -> int:  # noqa: ASYNC109
         """Wait until a position above `position` is announced; return the newest (or the
         current one when `timeout` passes first)."""
         with contextlib.suppress(TimeoutError):
@@ -130,7 +131,7 @@ class PgListener:
                 await asyncio.sleep(self._reconnect_delay)
                 continue
             try:
-                connection.add_termination_listener(lambda _conn: lost.set())
+                connection.add_termination_listener(lambda _conn, lost=lost: lost.set())
                 for channel, handler in self._handlers.items():
                     await connection.add_listener(channel, _payload_only(handler))
                 self.connected.set()

@@ -39,6 +39,7 @@ from sqlalchemy import func, insert, literal_column, select, text
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.sql.elements import ColumnClause
 
 from eventstore.engine import write_transaction
 from eventstore.notify import PgNotifyPublisher, PositionSignal
@@ -53,7 +54,9 @@ from eventstore.tables import events, handled_commands
 
 MAX_EVENTS_PER_APPEND = 1024
 
-_PG_SAFE_HORIZON = literal_column("pg_snapshot_xmin(pg_current_snapshot())::text::bigint * 1024")
+_PG_SAFE_HORIZON: ColumnClause[int] = literal_column(
+    "pg_snapshot_xmin(pg_current_snapshot())::text::bigint * 1024"
+)
 
 # One round trip: the events, the expected-version check and the command record. An empty
 # result means the command id was taken or the stream is not at the expected version.
@@ -116,114 +119,52 @@ class EventStore:
         """Append events to a stream that must be at `expected_version` (0: a new stream).
 
         A `command_id` handled before appends nothing and returns its first result with
-        `duplicate=True`, also when the two commands race.
+        `duplicate=True`, also when the two commands race. A stream at another version
+        raises ConcurrencyError.
         """
-        if not 1 <= len(new_events) <= MAX_EVENTS_PER_APPEND:
-            raise ValueError(f"an append takes 1 to {MAX_EVENTS_PER_APPEND} events")
-        if expected_version < 0:
-            raise ValueError("expected_version is 0 for a new stream, or the stream's version")
         try:
-            if self.is_postgres:
-                result = await self._append_postgres(
-                    stream_id, stream_type, new_events, expected_version, command_id, fingerprint
+            async with write_transaction(self.engine) as conn:
+                result = await self.append_in_transaction(
+                    conn,
+                    stream_id,
+                    stream_type,
+                    new_events,
+                    expected_version,
+                    command_id,
+                    fingerprint,
                 )
-            else:
-                result = await self._append_sqlite(
-                    stream_id, stream_type, new_events, expected_version, command_id, fingerprint
-                )
-        except IntegrityError:
-            # Another writer took this stream version or this command id first.
-            result = None
-        if result is None:
+                if result is None:
+                    raise _NothingAppended  # roll back whatever the statement did insert
+        except (IntegrityError, _NothingAppended):
+            # another writer took this stream version or this command id first
             duplicate = await self.find_command(command_id, fingerprint)
             if duplicate is None:
-                raise ConcurrencyError(stream_id, expected_version)
+                raise ConcurrencyError(stream_id, expected_version) from None
             return duplicate
         self.signal.publish(result.position)
         return result
 
-    async def _append_postgres(
+    async def append_in_transaction(
         self,
+        conn: AsyncConnection,
         stream_id: str,
         stream_type: str,
         new_events: Sequence[NewEvent],
         expected_version: int,
         command_id: UUID,
-        fingerprint: str,
+        fingerprint: str = "",
     ) -> AppendResult | None:
-        async with self.engine.connect() as conn:
-            row = (
-                await conn.execute(
-                    _PG_APPEND,
-                    {
-                        "stream_id": stream_id,
-                        "stream_type": stream_type,
-                        "expected_version": expected_version,
-                        "event_ids": [e.event_id for e in new_events],
-                        "event_types": [e.event_type for e in new_events],
-                        "schema_versions": [e.schema_version for e in new_events],
-                        "datas": [json.dumps(e.data) for e in new_events],
-                        "metadatas": [json.dumps(e.metadata) for e in new_events],
-                        "command_id": command_id,
-                        "fingerprint": fingerprint,
-                        "recorded_at": datetime.now(UTC),
-                    },
-                )
-            ).first()
-            if row is None:
-                await conn.rollback()
-                return None
-            await conn.commit()
-        return AppendResult(stream_id=stream_id, version=row.version, position=row.position)
-
-    async def _append_sqlite(
-        self,
-        stream_id: str,
-        stream_type: str,
-        new_events: Sequence[NewEvent],
-        expected_version: int,
-        command_id: UUID,
-        fingerprint: str,
-    ) -> AppendResult | None:
-        recorded_at = datetime.now(UTC)
-        async with write_transaction(self.engine) as conn:
-            if await _command_row(conn, command_id) is not None:
-                return None
-            current = await _stream_version(conn, stream_id)
-            if current != expected_version:
-                return None
-            positions = (
-                await conn.execute(
-                    insert(events).returning(events.c.position),
-                    [
-                        {
-                            "event_id": e.event_id,
-                            "stream_id": stream_id,
-                            "stream_type": stream_type,
-                            "version": expected_version + index,
-                            "event_type": e.event_type,
-                            "schema_version": e.schema_version,
-                            "data": e.data,
-                            "metadata": e.metadata,
-                            "recorded_at": recorded_at,
-                        }
-                        for index, e in enumerate(new_events, start=1)
-                    ],
-                )
-            ).scalars()
-            last_position = max(positions)
-            version = expected_version + len(new_events)
-            await conn.execute(
-                insert(handled_commands).values(
-                    command_id=command_id,
-                    fingerprint=fingerprint,
-                    stream_id=stream_id,
-                    version=version,
-                    position=last_position,
-                    handled_at=recorded_at,
-                )
-            )
-        return AppendResult(stream_id=stream_id, version=version, position=last_position)
+        """The inserts of an append on the caller's transaction, which it must roll back
+        when this returns None (command id taken, or stream not at `expected_version`) and
+        may commit otherwise. Nothing is signalled: `append` is the usual entry point."""
+        if not 1 <= len(new_events) <= MAX_EVENTS_PER_APPEND:
+            raise ValueError(f"an append takes 1 to {MAX_EVENTS_PER_APPEND} events")
+        if expected_version < 0:
+            raise ValueError("expected_version is 0 for a new stream, or the stream's version")
+        insert_events = _insert_postgres if self.is_postgres else _insert_sqlite
+        return await insert_events(
+            conn, stream_id, stream_type, new_events, expected_version, command_id, fingerprint
+        )
 
     async def find_command(self, command_id: UUID, fingerprint: str = "") -> AppendResult | None:
         """The stored result of a handled command, or None if it was never handled."""
@@ -264,6 +205,90 @@ class EventStore:
         async with self.engine.connect() as conn:
             head = (await conn.execute(query)).scalar()
         return int(head or 0)
+
+
+class _NothingAppended(Exception):
+    pass
+
+
+async def _insert_postgres(
+    conn: AsyncConnection,
+    stream_id: str,
+    stream_type: str,
+    new_events: Sequence[NewEvent],
+    expected_version: int,
+    command_id: UUID,
+    fingerprint: str,
+) -> AppendResult | None:
+    row = (
+        await conn.execute(
+            _PG_APPEND,
+            {
+                "stream_id": stream_id,
+                "stream_type": stream_type,
+                "expected_version": expected_version,
+                "event_ids": [e.event_id for e in new_events],
+                "event_types": [e.event_type for e in new_events],
+                "schema_versions": [e.schema_version for e in new_events],
+                "datas": [json.dumps(e.data) for e in new_events],
+                "metadatas": [json.dumps(e.metadata) for e in new_events],
+                "command_id": command_id,
+                "fingerprint": fingerprint,
+                "recorded_at": datetime.now(UTC),
+            },
+        )
+    ).first()
+    if row is None:
+        return None
+    return AppendResult(stream_id=stream_id, version=row.version, position=row.position)
+
+
+async def _insert_sqlite(
+    conn: AsyncConnection,
+    stream_id: str,
+    stream_type: str,
+    new_events: Sequence[NewEvent],
+    expected_version: int,
+    command_id: UUID,
+    fingerprint: str,
+) -> AppendResult | None:
+    if await _command_row(conn, command_id) is not None:
+        return None
+    if await _stream_version(conn, stream_id) != expected_version:
+        return None
+    recorded_at = datetime.now(UTC)
+    positions = (
+        await conn.execute(
+            insert(events).returning(events.c.position),
+            [
+                {
+                    "event_id": e.event_id,
+                    "stream_id": stream_id,
+                    "stream_type": stream_type,
+                    "version": expected_version + index,
+                    "event_type": e.event_type,
+                    "schema_version": e.schema_version,
+                    "data": e.data,
+                    "metadata": e.metadata,
+                    "recorded_at": recorded_at,
+                }
+                for index, e in enumerate(new_events, start=1)
+            ],
+        )
+    ).scalars()
+    last_position = max(positions)
+    version = expected_version + len(new_events)
+    await conn.execute(
+        insert(handled_commands).values(
+            command_id=command_id,
+            fingerprint=fingerprint,
+            stream_id=stream_id,
+            version=version,
+            position=last_position,
+            handled_at=recorded_at,
+        )
+    )
+    return AppendResult(stream_id=stream_id, version=version, position=last_position)
 
 
 async def _command_row(conn: AsyncConnection, command_id: UUID) -> Row[Any] | None:

@@ -23,7 +23,7 @@ class CommandBus:
     jittered pause so that the contenders spread out instead of colliding again.
     """
 
-    def __init__(self, max_attempts: int = 30, max_backoff: float = 0.05) -> None:
+    def __init__(self, max_attempts: int = 50, max_backoff: float = 0.1) -> None:
         self._handlers: dict[type[Any], Handler] = {}
         self._max_attempts = max_attempts
         self._max_backoff = max_backoff

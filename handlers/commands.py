@@ -75,6 +75,7 @@ class CancelOrder:
 
 OrderCommand = CreateOrder | AddOrderItem | RemoveOrderItem | ShipOrder | CancelOrder
 
+
 def fingerprint(command: OrderCommand) -> str:
     """A digest of what the command asks, to tell a true retry from a reused command id.
 

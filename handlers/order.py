@@ -117,7 +117,9 @@ def decide(order: Order, command: OrderCommand) -> list[OrderEvent]:
             ]
         case CancelOrder():
             return [
-                OrderCancelled(order_id=order.id, reason=command.reason, occurred_at=command.timestamp)
+                OrderCancelled(
+                    order_id=order.id, reason=command.reason, occurred_at=command.timestamp
+                )
             ]
         case _:
             assert_never(command)

@@ -51,7 +51,9 @@ class OrderCommandHandler:
             )
         except CommandFingerprintMismatch as reused:
             raise _reused_command_id(reused) from None
-        return _outcome(command, result.stream_id, result.version, result.position, result.duplicate)
+        return _outcome(
+            command, result.stream_id, result.version, result.position, result.duplicate
+        )
 
     async def _load(self, command: OrderCommand, stream_id: str) -> tuple[Order, int]:
         order = Order(id=command.order_id)

@@ -123,7 +123,8 @@ def joined(line: OrderLine, more: OrderLine, field_prefix: str = "") -> OrderLin
     """One line holding both quantities of the same product, which must share its price."""
     if more.unit_price != line.unit_price:
         raise InvalidInput(
-            f"product {line.product_id} is on the order at {line.unit_price}, not {more.unit_price}",
+            f"product {line.product_id} is on the order at {line.unit_price}, "
+            f"not {more.unit_price}",
             f"{field_prefix}unit_price",
         )
     return OrderLine(

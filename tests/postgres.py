@@ -38,7 +38,10 @@ def _answers(url: str) -> bool:
 
 
 def _server_binaries() -> Path | None:
-    for candidate in [shutil.which("pg_ctl"), *sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))]:
+    for candidate in [
+        shutil.which("pg_ctl"),
+        *sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl")),
+    ]:
         if candidate:
             return Path(candidate).resolve().parent
     return None
@@ -83,8 +86,18 @@ def _throwaway_cluster() -> Iterator[str]:
     )
     options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
     subprocess.run(
-        [*run_as, str(binaries / "pg_ctl"), "-D", str(data), "-o", options, "-w", "start",
-         "-l", str(root / "log")],
+        [
+            *run_as,
+            str(binaries / "pg_ctl"),
+            "-D",
+            str(data),
+            "-o",
+            options,
+            "-w",
+            "start",
+            "-l",
+            str(root / "log"),
+        ],
         check=True,
         stdout=subprocess.DEVNULL,
     )

@@ -1,0 +1,1 @@
+"""The GraphQL API, the Starlette app (composition root) and the command line."""

@@ -1,0 +1,5 @@
+import sys
+
+from schema.cli import main
+
+sys.exit(main())
