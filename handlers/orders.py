@@ -26,6 +26,8 @@ class OrderCommandHandler:
         self._store = store
 
     async def __call__(self, command: OrderCommand) -> CommandOutcome:
+        if command.expected_version is not None and command.expected_version < 0:
+            raise InvalidInput("expected_version must be 0 or more", "expected_version")
         digest = fingerprint(command)
         stream_id = stream_id_of(command.order_id)
         try:

@@ -9,9 +9,9 @@ import sys
 from collections.abc import Sequence
 
 from eventstore import DatabaseUnavailable
-from schema.cli import migrate
+from schema.cli import migrate, serve
 
-SUBCOMMANDS = [migrate]
+SUBCOMMANDS = [serve, migrate]
 
 
 def parser() -> argparse.ArgumentParser:

@@ -1,0 +1,101 @@
+"""The composition root: the Starlette app serving GraphQL at /graphql and health at /health.
+
+Nothing connects at import: the lifespan builds the engine, store, buses and projection
+runner when the server starts, and stops them when it shuts down.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import strawberry
+from graphql import GraphQLError
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
+
+from schema.context import Context
+from schema.errors import classify
+from schema.extensions import extensions_for
+from schema.graphiql import graphiql_assets, graphiql_page
+from schema.health import health
+from schema.limits import BodySizeLimit
+from schema.mutations import Mutation
+from schema.queries import Query
+from schema.scalars import SCALARS
+from schema.services import Services
+from schema.settings import Settings
+from schema.subscriptions import Subscription
+
+log = logging.getLogger(__name__)
+
+GRAPHQL_PATH = "/graphql"
+
+
+class OrdersSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        for error in errors:
+            classify(error)
+
+
+def build_schema(settings: Settings) -> strawberry.Schema:
+    return OrdersSchema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=extensions_for(settings),
+        config=StrawberryConfig(scalar_map=SCALARS),
+    )
+
+
+class OrdersGraphQL(GraphQL[Context, None]):
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
+        services: Services = request.app.state.services
+        return Context(services=services, request=request, response=response)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return graphiql_page(GRAPHQL_PATH)
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or Settings.from_environment()
+    graphql = OrdersGraphQL(
+        build_schema(settings),
+        graphql_ide="graphiql" if settings.graphiql else None,
+        keep_alive=True,
+        keep_alive_interval=15,
+        connection_init_wait_timeout=timedelta(seconds=10),
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        app.state.services = await Services.start(settings)
+        try:
+            yield
+        finally:
+            await app.state.services.stop()
+
+    routes = [
+        Route(GRAPHQL_PATH, graphql, methods=["GET", "POST"]),
+        WebSocketRoute(GRAPHQL_PATH, graphql),
+        Route("/health", health, methods=["GET"]),
+    ]
+    if settings.graphiql:
+        routes.append(graphiql_assets())
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(BodySizeLimit)])
+
+
+__all__ = ["create_app"]

@@ -1,0 +1,65 @@
+"""`cqrs-orders serve`: the GraphQL API under uvicorn, with the projections in-process."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+from dataclasses import replace
+from typing import Any
+
+import uvicorn
+
+from eventstore import DatabaseUnavailable
+from schema.services import Services
+from schema.settings import Settings
+
+# graphql-transport-ws messages are small; a client sending megabytes is misbehaving
+MAX_WEBSOCKET_MESSAGE_BYTES = 1024 * 1024
+
+
+def add_parser(subcommands: Any) -> None:
+    command: argparse.ArgumentParser = subcommands.add_parser(
+        "serve", help="serve the GraphQL API (http://HOST:PORT/graphql)"
+    )
+    command.add_argument("--host", default="127.0.0.1")
+    command.add_argument("--port", type=int, default=8000)
+    command.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    command.add_argument(
+        "--projections",
+        choices=("on", "off"),
+        default=None,
+        help="run the projections in this process (default on; env PROJECTIONS)",
+    )
+    command.set_defaults(run=run)
+
+
+def run(arguments: argparse.Namespace) -> int:
+    if arguments.projections is not None:
+        # the app factory reads the environment in every worker process
+        os.environ["PROJECTIONS"] = arguments.projections
+    settings = Settings.from_environment()
+    is_sqlite = settings.database_url.startswith("sqlite")
+    if is_sqlite and arguments.workers > 1:
+        raise DatabaseUnavailable(
+            "SQLite has a single writer: --workers needs PostgreSQL (set DATABASE_URL)"
+        )
+    # fail here with one line rather than inside every worker's startup
+    asyncio.run(check_database(settings))
+    uvicorn.run(
+        "schema.app:create_app",
+        factory=True,
+        host=arguments.host,
+        port=arguments.port,
+        workers=arguments.workers,
+        ws_max_size=MAX_WEBSOCKET_MESSAGE_BYTES,
+        log_level="info",
+    )
+    return 0
+
+
+async def check_database(settings: Settings) -> None:
+    """Start and stop the services once: proves the database answers and is migrated (the
+    embedded default is migrated here), before uvicorn forks its workers."""
+    services = await Services.start(replace(settings, projections=False))
+    await services.stop()

@@ -1,0 +1,55 @@
+"""Schema extensions of the service: hardening limits, caches, and response extensions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from strawberry.extensions import (
+    DisableIntrospection,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+
+from schema.context import Context
+from schema.settings import Settings
+
+MAX_DEPTH = 10
+MAX_TOKENS = 2_000
+MAX_ALIASES = 30
+# distinct documents remembered: clients send a handful of shapes over and over
+CACHE_SIZE = 512
+
+
+class ReadConsistency(SchemaExtension):
+    """Adds `extensions.consistency` when a read gave up waiting for its minPosition."""
+
+    def get_results(self) -> dict[str, Any]:
+        context = self.execution_context.context
+        if not isinstance(context, Context) or not context.stale_reads:
+            return {}
+        return {
+            "consistency": {
+                "stale": True,
+                "position": max(c.position or 0 for c in context.stale_reads),
+                "awaited": sorted({name for c in context.stale_reads for name in c.awaited}),
+            }
+        }
+
+
+def extensions_for(settings: Settings) -> list[Callable[[], SchemaExtension]]:
+    extensions: list[Callable[[], SchemaExtension]] = [
+        lambda: ParserCache(maxsize=CACHE_SIZE),
+        lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: ValidationCache(maxsize=CACHE_SIZE),
+        ReadConsistency,
+    ]
+    if not settings.introspection:
+        extensions.append(DisableIntrospection)
+    return extensions

@@ -1,0 +1,54 @@
+"""Subscriptions: projection positions pushed to clients as projections commit."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+
+import strawberry
+
+from schema.context import Info
+from schema.scalars import BigInt
+from schema.timeouts import timeout_seconds
+from schema.types import ConsistencyUpdate, ProjectionStatus
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description="One message each time a projection's position advances or its state "
+        "changes (bursts may be coalesced; the last message always carries the newest position)."
+    )
+    async def projection_updates(
+        self, info: Info, projections: list[str] | None = None
+    ) -> AsyncGenerator[ProjectionStatus, None]:
+        services = info.context.services
+        names = services.waiter.awaited(projections)
+        # leaving the block (complete, disconnect, shutdown) unsubscribes from the hub
+        async with services.hub.subscribe(names) as updates:
+            async for status in updates:
+                yield ProjectionStatus.of(status)
+
+    @strawberry.subscription(
+        description="Messages while the awaited projections catch up to position; the last one "
+        "has reached or timedOut true, and then the subscription completes."
+    )
+    async def consistency(
+        self,
+        info: Info,
+        position: BigInt,
+        projections: list[str] | None = None,
+        timeout_ms: int | None = 5000,
+    ) -> AsyncGenerator[ConsistencyUpdate, None]:
+        progress = info.context.services.waiter.watch(
+            int(position), projections, timeout_seconds(timeout_ms)
+        )
+        try:
+            async for step in progress:
+                yield ConsistencyUpdate(
+                    position=BigInt(step.position),
+                    reached=step.reached,
+                    timed_out=step.timed_out,
+                    projections=[ProjectionStatus.of(status) for status in step.projections],
+                )
+        finally:
+            await progress.aclose()
