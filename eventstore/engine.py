@@ -43,9 +43,16 @@ def create_engine(url: str | URL, **options: Any) -> AsyncEngine:
         engine = create_async_engine(parsed, **options)
         _configure_sqlite(engine)
         return engine
-    options.setdefault("pool_size", 20)
-    options.setdefault("max_overflow", 20)
+    # with the event store's append pool and its NOTIFY and LISTEN connections, a process
+    # holds at most 38 connections
+    options.setdefault("pool_size", 10)
+    options.setdefault("max_overflow", 10)
     return create_async_engine(parsed, **options)
+
+
+def driver_dsn(url: URL) -> str:
+    """The URL as asyncpg itself takes it, for the connections that bypass SQLAlchemy."""
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 async def connect_engine(url: str | URL, **options: Any) -> AsyncEngine:

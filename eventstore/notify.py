@@ -8,9 +8,9 @@ import logging
 from collections.abc import Callable, Mapping
 
 import asyncpg
-from sqlalchemy import text
 from sqlalchemy.engine import URL
-from sqlalchemy.ext.asyncio import AsyncEngine
+
+from eventstore.engine import driver_dsn
 
 log = logging.getLogger(__name__)
 
@@ -52,12 +52,13 @@ class PgNotifyPublisher:
 
     A NOTIFY inside the appending transaction would take PostgreSQL's global notify lock at
     every commit and serialize all writers; publishing the newest position from one
-    connection after commit costs one statement per burst instead. If the process dies
-    between a commit and its NOTIFY, listeners catch up on their safety-net timer.
+    connection after commit costs one statement per burst instead. That connection commits
+    without waiting for the WAL flush: a wake-up needs no durability, and a NOTIFY lost with
+    a crash only leaves listeners to their safety-net timer.
     """
 
-    def __init__(self, engine: AsyncEngine, signal: PositionSignal) -> None:
-        self._engine = engine
+    def __init__(self, url: URL, signal: PositionSignal) -> None:
+        self._dsn = driver_dsn(url)
         self._signal = signal
         self._task: asyncio.Task[None] | None = None
 
@@ -74,19 +75,25 @@ class PgNotifyPublisher:
 
     async def _run(self) -> None:
         sent = self._signal.latest
-        while True:
-            latest = await self._signal.wait_beyond(sent)
-            try:
-                async with self._engine.connect() as conn:
-                    await conn.execute(
-                        text("SELECT pg_notify(:channel, :payload)"),
-                        {"channel": APPENDED_CHANNEL, "payload": str(latest)},
+        connection: asyncpg.Connection | None = None
+        try:
+            while True:
+                latest = await self._signal.wait_beyond(sent)
+                try:
+                    if connection is None or connection.is_closed():
+                        connection = await asyncpg.connect(
+                            self._dsn, server_settings={"synchronous_commit": "off"}
+                        )
+                    await connection.execute(
+                        "SELECT pg_notify($1, $2)", APPENDED_CHANNEL, str(latest)
                     )
-                    await conn.commit()
-                sent = latest
-            except Exception:
-                log.exception("NOTIFY of position %s failed; retrying", latest)
-                await asyncio.sleep(1.0)
+                    sent = latest
+                except (OSError, asyncpg.PostgresError) as error:
+                    log.warning("NOTIFY of position %s failed (%s); retrying", latest, error)
+                    await asyncio.sleep(1.0)
+        finally:
+            if connection is not None:
+                await connection.close(timeout=1)
 
 
 class PgListener:
@@ -103,7 +110,7 @@ class PgListener:
         on_connected: Callable[[], None] = lambda: None,
         reconnect_delay: float = 0.5,
     ) -> None:
-        self._dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._dsn = driver_dsn(url)
         self._handlers = dict(handlers)
         self._on_connected = on_connected
         self._reconnect_delay = reconnect_delay

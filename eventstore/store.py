@@ -29,19 +29,21 @@ reads plainly there.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, insert, literal_column, select, text
+import asyncpg
+from sqlalchemy import func, insert, literal_column, select
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnClause
 
-from eventstore.engine import write_transaction
+from eventstore.engine import driver_dsn, write_transaction
 from eventstore.notify import PgNotifyPublisher, PositionSignal
 from eventstore.records import (
     AppendResult,
@@ -53,40 +55,42 @@ from eventstore.records import (
 from eventstore.tables import events, handled_commands
 
 MAX_EVENTS_PER_APPEND = 1024
+# connections of the append pool (PostgreSQL), beside the engine's pool for everything else:
+# appends beyond it queue for a connection rather than crowd the server
+APPEND_POOL_SIZE = 16
 
 _PG_SAFE_HORIZON: ColumnClause[int] = literal_column(
     "pg_snapshot_xmin(pg_current_snapshot())::text::bigint * 1024"
 )
 
-# One round trip: the events, the expected-version check and the command record. An empty
-# result means the command id was taken or the stream is not at the expected version.
-_PG_APPEND = text(
-    """
-WITH appended AS (
+# The whole append in one statement, so it is atomic even without an explicit transaction
+# (no BEGIN/COMMIT round trips): the command record goes in only if the stream is at the
+# expected version and the command id is new, and the events only if the record went in.
+# A racing writer of the same stream version fails the whole statement on the unique key.
+# No row back: the command id was taken or the stream is not at the expected version.
+_PG_APPEND = """
+WITH handled AS (
+    INSERT INTO handled_commands (command_id, fingerprint, stream_id, version, position,
+                                  handled_at)
+    SELECT $10::uuid, $11::text, $1::text, $3::integer + cardinality($4::uuid[]),
+           pg_current_xact_id()::text::bigint * 1024 + cardinality($4::uuid[]) - 1,
+           $9::timestamptz
+    WHERE $3::integer = 0
+       OR EXISTS (SELECT 1 FROM events WHERE stream_id = $1::text AND version = $3::integer)
+    ON CONFLICT (command_id) DO NOTHING
+    RETURNING version, position
+), appended AS (
     INSERT INTO events (position, event_id, stream_id, stream_type, version,
                         event_type, schema_version, data, metadata, recorded_at)
     SELECT pg_current_xact_id()::text::bigint * 1024 + e.ord - 1,
-           e.event_id, CAST(:stream_id AS text), CAST(:stream_type AS text),
-           CAST(:expected_version AS integer) + e.ord, e.event_type, e.schema_version,
-           e.data::jsonb, e.metadata::jsonb, CAST(:recorded_at AS timestamptz)
-    FROM unnest(CAST(:event_ids AS uuid[]), CAST(:event_types AS text[]),
-                CAST(:schema_versions AS smallint[]), CAST(:datas AS text[]),
-                CAST(:metadatas AS text[]))
+           e.event_id, $1::text, $2::text, $3::integer + e.ord, e.event_type,
+           e.schema_version, e.data::jsonb, e.metadata::jsonb, $9::timestamptz
+    FROM unnest($4::uuid[], $5::text[], $6::smallint[], $7::text[], $8::text[])
          WITH ORDINALITY AS e(event_id, event_type, schema_version, data, metadata, ord)
-    WHERE CAST(:expected_version AS integer) = 0
-       OR EXISTS (SELECT 1 FROM events
-                  WHERE stream_id = CAST(:stream_id AS text)
-                    AND version = CAST(:expected_version AS integer))
-    RETURNING position, version
+    WHERE EXISTS (SELECT 1 FROM handled)
 )
-INSERT INTO handled_commands (command_id, fingerprint, stream_id, version, position, handled_at)
-SELECT CAST(:command_id AS uuid), CAST(:fingerprint AS text), CAST(:stream_id AS text),
-       max(version), max(position), CAST(:recorded_at AS timestamptz)
-FROM appended HAVING count(*) > 0
-ON CONFLICT (command_id) DO NOTHING
-RETURNING version, position
+SELECT version, position FROM handled
 """
-)
 
 
 class EventStore:
@@ -96,7 +100,9 @@ class EventStore:
         self.engine = engine
         self.signal = signal or PositionSignal()
         self.is_postgres = engine.dialect.name == "postgresql"
-        self._publisher = PgNotifyPublisher(engine, self.signal) if self.is_postgres else None
+        self._publisher = PgNotifyPublisher(engine.url, self.signal) if self.is_postgres else None
+        self._pool: asyncpg.Pool | None = None
+        self._pool_lock = asyncio.Lock()
 
     def start(self) -> None:
         """Begin announcing appends to other processes (PostgreSQL only)."""
@@ -106,6 +112,23 @@ class EventStore:
     async def close(self) -> None:
         if self._publisher is not None:
             await self._publisher.close()
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    async def _append_pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            async with self._pool_lock:
+                if self._pool is None:
+                    self._pool = await asyncpg.create_pool(
+                        driver_dsn(self.engine.url),
+                        min_size=1,
+                        max_size=APPEND_POOL_SIZE,
+                        # an append leaves no session state behind: skip the reset query
+                        # asyncpg would otherwise send on every release
+                        reset=_nothing_to_reset,
+                    )
+        return self._pool
 
     async def append(
         self,
@@ -122,20 +145,27 @@ class EventStore:
         `duplicate=True`, also when the two commands race. A stream at another version
         raises ConcurrencyError.
         """
+        _check(new_events, expected_version)
+        result: AppendResult | None
         try:
-            async with write_transaction(self.engine) as conn:
-                result = await self.append_in_transaction(
-                    conn,
-                    stream_id,
-                    stream_type,
-                    new_events,
-                    expected_version,
-                    command_id,
-                    fingerprint,
+            if self.is_postgres:
+                result = await self._append_postgres(
+                    stream_id, stream_type, new_events, expected_version, command_id, fingerprint
                 )
-                if result is None:
-                    raise _NothingAppended  # roll back whatever the statement did insert
-        except (IntegrityError, _NothingAppended):
+            else:
+                async with write_transaction(self.engine) as conn:
+                    result = await _insert_sqlite(
+                        conn,
+                        stream_id,
+                        stream_type,
+                        new_events,
+                        expected_version,
+                        command_id,
+                        fingerprint,
+                    )
+                    if result is None:
+                        raise _NothingAppended  # roll back whatever was inserted
+        except (IntegrityError, asyncpg.IntegrityConstraintViolationError, _NothingAppended):
             # another writer took this stream version or this command id first
             duplicate = await self.find_command(command_id, fingerprint)
             if duplicate is None:
@@ -157,14 +187,41 @@ class EventStore:
         """The inserts of an append on the caller's transaction, which it must roll back
         when this returns None (command id taken, or stream not at `expected_version`) and
         may commit otherwise. Nothing is signalled: `append` is the usual entry point."""
-        if not 1 <= len(new_events) <= MAX_EVENTS_PER_APPEND:
-            raise ValueError(f"an append takes 1 to {MAX_EVENTS_PER_APPEND} events")
-        if expected_version < 0:
-            raise ValueError("expected_version is 0 for a new stream, or the stream's version")
-        insert_events = _insert_postgres if self.is_postgres else _insert_sqlite
-        return await insert_events(
-            conn, stream_id, stream_type, new_events, expected_version, command_id, fingerprint
+        _check(new_events, expected_version)
+        if not self.is_postgres:
+            return await _insert_sqlite(
+                conn, stream_id, stream_type, new_events, expected_version, command_id, fingerprint
+            )
+        arguments = _pg_arguments(
+            stream_id, stream_type, new_events, expected_version, command_id, fingerprint
         )
+        row = (await conn.exec_driver_sql(_PG_APPEND, arguments)).first()
+        return (
+            None
+            if row is None
+            else AppendResult(stream_id=stream_id, version=row.version, position=row.position)
+        )
+
+    async def _append_postgres(
+        self,
+        stream_id: str,
+        stream_type: str,
+        new_events: Sequence[NewEvent],
+        expected_version: int,
+        command_id: UUID,
+        fingerprint: str,
+    ) -> AppendResult:
+        """The append as one autocommitted statement on a bare asyncpg pool: SQLAlchemy's
+        checkout, execution and reset layers cost several times the statement's own client
+        time on this, the hottest path (bench/append.py shows both)."""
+        arguments = _pg_arguments(
+            stream_id, stream_type, new_events, expected_version, command_id, fingerprint
+        )
+        pool = await self._append_pool()
+        row = await pool.fetchrow(_PG_APPEND, *arguments)
+        if row is None:
+            raise _NothingAppended
+        return AppendResult(stream_id=stream_id, version=row["version"], position=row["position"])
 
     async def find_command(self, command_id: UUID, fingerprint: str = "") -> AppendResult | None:
         """The stored result of a handled command, or None if it was never handled."""
@@ -211,36 +268,39 @@ class _NothingAppended(Exception):
     pass
 
 
-async def _insert_postgres(
-    conn: AsyncConnection,
+async def _nothing_to_reset(_connection: asyncpg.Connection) -> None:
+    return None
+
+
+def _check(new_events: Sequence[NewEvent], expected_version: int) -> None:
+    if not 1 <= len(new_events) <= MAX_EVENTS_PER_APPEND:
+        raise ValueError(f"an append takes 1 to {MAX_EVENTS_PER_APPEND} events")
+    if expected_version < 0:
+        raise ValueError("expected_version is 0 for a new stream, or the stream's version")
+
+
+def _pg_arguments(
     stream_id: str,
     stream_type: str,
     new_events: Sequence[NewEvent],
     expected_version: int,
     command_id: UUID,
     fingerprint: str,
-) -> AppendResult | None:
-    row = (
-        await conn.execute(
-            _PG_APPEND,
-            {
-                "stream_id": stream_id,
-                "stream_type": stream_type,
-                "expected_version": expected_version,
-                "event_ids": [e.event_id for e in new_events],
-                "event_types": [e.event_type for e in new_events],
-                "schema_versions": [e.schema_version for e in new_events],
-                "datas": [json.dumps(e.data) for e in new_events],
-                "metadatas": [json.dumps(e.metadata) for e in new_events],
-                "command_id": command_id,
-                "fingerprint": fingerprint,
-                "recorded_at": datetime.now(UTC),
-            },
-        )
-    ).first()
-    if row is None:
-        return None
-    return AppendResult(stream_id=stream_id, version=row.version, position=row.position)
+) -> tuple[Any, ...]:
+    """The parameters $1..$11 of _PG_APPEND."""
+    return (
+        stream_id,
+        stream_type,
+        expected_version,
+        [e.event_id for e in new_events],
+        [e.event_type for e in new_events],
+        [e.schema_version for e in new_events],
+        [json.dumps(e.data) for e in new_events],
+        [json.dumps(e.metadata) for e in new_events],
+        datetime.now(UTC),
+        command_id,
+        fingerprint,
+    )
 
 
 async def _insert_sqlite(

@@ -1,0 +1,1 @@
+"""Benchmarks of cqrs-orders, each runnable as `python -m bench.<name>`."""
