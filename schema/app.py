@@ -27,6 +27,7 @@ from schema.context import Context
 from schema.errors import classify
 from schema.extensions import extensions_for
 from schema.graphiql import graphiql_assets, graphiql_page
+from schema.graphql_ws import ClosingGraphQLWSHandler
 from schema.health import health
 from schema.limits import BodySizeLimit
 from schema.mutations import Mutation
@@ -60,6 +61,8 @@ def build_schema(settings: Settings) -> strawberry.Schema:
 
 
 class OrdersGraphQL(GraphQL[Context, None]):
+    graphql_ws_handler_class = ClosingGraphQLWSHandler
+
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:

@@ -56,18 +56,21 @@ def classify(error: GraphQLError) -> None:
     if (error.extensions or {}).get("code"):
         return  # already classified (errors pass through here once per transport hop)
     original = error.original_error
-    if original is None or isinstance(original, GraphQLError) or error.path is None:
+    raised = None if isinstance(original, GraphQLError) else original
+    # a client's mistake found by our code, even where no path says which resolver found it
+    # (strawberry reports the exceptions of a subscription's stream without one)
+    found = None if raised is None else client_error_of(raised)
+    if found is not None:
+        code, field = found
+        _set(error, str(raised), code, field)
+        return
+    if raised is None or error.path is None:
         # no resolver ran: the request itself (syntax, validation, variable values) is wrong
         _set(error, error.message, _request_error_code(error), None)
         return
-    found = client_error_of(original)
-    if found is None:
-        log.error("unexpected error in %s", ".".join(map(str, error.path)), exc_info=original)
-        _set(error, INTERNAL_MESSAGE, "INTERNAL_SERVER_ERROR", None)
-        error.original_error = None
-        return
-    code, field = found
-    _set(error, str(original), code, field)
+    log.error("unexpected error in %s", ".".join(map(str, error.path)), exc_info=raised)
+    _set(error, INTERNAL_MESSAGE, "INTERNAL_SERVER_ERROR", None)
+    error.original_error = None
 
 
 def _request_error_code(error: GraphQLError) -> str:

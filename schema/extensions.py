@@ -1,4 +1,5 @@
-"""Schema extensions of the service: hardening limits, caches, and response extensions."""
+"""The schema extensions of the service, in order: caches, limits, request checks, and the
+consistency note in responses."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from strawberry.extensions import (
 )
 
 from schema.context import Context
+from schema.request_checks import StorableTextOnly, SubscriptionsOverWebSocketOnly
 from schema.settings import Settings
 
 MAX_DEPTH = 10
@@ -48,6 +50,9 @@ def extensions_for(settings: Settings) -> list[Callable[[], SchemaExtension]]:
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
         lambda: ValidationCache(maxsize=CACHE_SIZE),
+        # after ValidationCache: they add to the errors it has just set
+        SubscriptionsOverWebSocketOnly,
+        StorableTextOnly,
         ReadConsistency,
     ]
     if not settings.introspection:

@@ -12,6 +12,9 @@ from strawberry.types.scalar import ScalarDefinition
 BigInt = NewType("BigInt", int)
 
 _INT64 = range(-(2**63), 2**63)
+# Money, not astronomy: every amount fits in int64 cents, and no exponent makes the database
+# layer build a million-digit integer (which blocks the event loop for seconds).
+MAX_DECIMAL = Decimal(10) ** 15
 
 
 def parse_bigint(value: object) -> int:
@@ -54,6 +57,8 @@ def parse_decimal(value: object) -> Decimal:
         raise ValueError(f"Decimal must be a number written as a string, not {value!r}") from None
     if not amount.is_finite():
         raise ValueError("Decimal must be finite")
+    if amount.copy_abs() >= MAX_DECIMAL:
+        raise ValueError("Decimal must be less than 10^15 in absolute value")
     return amount
 
 

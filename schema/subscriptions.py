@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+import contextlib
+from collections.abc import AsyncGenerator, Iterator
 
 import strawberry
+from graphql import located_error
 
 from schema.context import Info
 from schema.scalars import BigInt
@@ -22,11 +24,12 @@ class Subscription:
         self, info: Info, projections: list[str] | None = None
     ) -> AsyncGenerator[ProjectionStatus, None]:
         services = info.context.services
-        names = services.waiter.awaited(projections)
-        # leaving the block (complete, disconnect, shutdown) unsubscribes from the hub
-        async with services.hub.subscribe(names) as updates:
-            async for status in updates:
-                yield ProjectionStatus.of(status)
+        with _located(info):
+            names = services.waiter.awaited(projections)
+            # leaving the block (complete, disconnect, shutdown) unsubscribes from the hub
+            async with services.hub.subscribe(names) as updates:
+                async for status in updates:
+                    yield ProjectionStatus.of(status)
 
     @strawberry.subscription(
         description="Messages while the awaited projections catch up to position; the last one "
@@ -39,16 +42,28 @@ class Subscription:
         projections: list[str] | None = None,
         timeout_ms: int | None = 5000,
     ) -> AsyncGenerator[ConsistencyUpdate, None]:
-        progress = info.context.services.waiter.watch(
-            int(position), projections, timeout_seconds(timeout_ms)
-        )
-        try:
-            async for step in progress:
-                yield ConsistencyUpdate(
-                    position=BigInt(step.position),
-                    reached=step.reached,
-                    timed_out=step.timed_out,
-                    projections=[ProjectionStatus.of(status) for status in step.projections],
-                )
-        finally:
-            await progress.aclose()
+        with _located(info):
+            progress = info.context.services.waiter.watch(
+                int(position), projections, timeout_seconds(timeout_ms)
+            )
+            try:
+                async for step in progress:
+                    yield ConsistencyUpdate(
+                        position=BigInt(step.position),
+                        reached=step.reached,
+                        timed_out=step.timed_out,
+                        projections=[ProjectionStatus.of(status) for status in step.projections],
+                    )
+            finally:
+                await progress.aclose()
+
+
+@contextlib.contextmanager
+def _located(info: Info) -> Iterator[None]:
+    """Gives an exception of a subscription's stream the field's path, as a resolver's has.
+    Strawberry reports a stream's exceptions without one, and a pathless error passes for a
+    fault of the request itself: its code lost, a server fault's text shown unmasked."""
+    try:
+        yield
+    except Exception as error:
+        raise located_error(error, None, info.path.as_list()) from error

@@ -9,9 +9,9 @@ import sys
 from collections.abc import Sequence
 
 from eventstore import DatabaseUnavailable
-from schema.cli import migrate, serve
+from schema.cli import demo, migrate, projections, serve
 
-SUBCOMMANDS = [serve, migrate]
+SUBCOMMANDS = [serve, migrate, projections, demo]
 
 
 def parser() -> argparse.ArgumentParser:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 from dataclasses import replace
+from types import FrameType
 from typing import Any
 
 import uvicorn
@@ -46,6 +48,7 @@ def run(arguments: argparse.Namespace) -> int:
         )
     # fail here with one line rather than inside every worker's startup
     asyncio.run(check_database(settings))
+    signal.signal(signal.SIGTERM, _exit_cleanly)
     uvicorn.run(
         "schema.app:create_app",
         factory=True,
@@ -63,3 +66,9 @@ async def check_database(settings: Settings) -> None:
     embedded default is migrated here), before uvicorn forks its workers."""
     services = await Services.start(replace(settings, projections=False))
     await services.stop()
+
+
+def _exit_cleanly(_signum: int, _frame: FrameType | None) -> None:
+    # uvicorn shuts down gracefully on SIGTERM and then re-raises the signal, which would end
+    # the process with -15; a supervisor should see the clean exit it asked for
+    raise SystemExit(0)
