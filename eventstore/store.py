@@ -254,14 +254,16 @@ class EventStore:
         async with self.engine.connect() as conn:
             return [_recorded(row) for row in await conn.execute(query)]
 
-    async def head_position(self) -> int:
-        """The position of the last event that read_all can return now (0: empty log)."""
+    async def head_position(self, conn: AsyncConnection | None = None) -> int:
+        """The position of the last event that read_all can return now (0: empty log),
+        read through `conn` when given (a caller's transaction), else on a connection of its own."""
         query = select(func.max(events.c.position))
         if self.is_postgres:
             query = query.where(events.c.position < _PG_SAFE_HORIZON)
-        async with self.engine.connect() as conn:
-            head = (await conn.execute(query)).scalar()
-        return int(head or 0)
+        if conn is not None:
+            return int((await conn.execute(query)).scalar() or 0)
+        async with self.engine.connect() as own:
+            return int((await own.execute(query)).scalar() or 0)
 
 
 class _NothingAppended(Exception):

@@ -14,6 +14,7 @@ from handlers.commands import OrderCommand
 from handlers.outcome import CommandOutcome
 from readmodels.bus import Query
 from readmodels.consistency import Consistency
+from readmodels.session import ReadSession
 from schema.services import Services
 
 T = TypeVar("T")
@@ -24,6 +25,8 @@ class Context:
     services: Services
     request: Request | WebSocket
     response: Response | WebSocket
+    # the operation's reads share it; ReadSessionPerOperation opens and closes it
+    session: ReadSession | None = None
     # what the operation's reads had to give up waiting for, for extensions.consistency
     stale_reads: list[Consistency] = field(default_factory=list)
 
@@ -31,7 +34,7 @@ class Context:
         return await self.services.commands.dispatch(command)
 
     async def ask(self, query: Query[T]) -> T:
-        result = await self.services.queries.ask(query)
+        result = await self.services.queries.ask(query, self.session)
         self._note(result.consistency)
         return result.value
 

@@ -3,7 +3,7 @@ consistency note in responses."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from strawberry.extensions import (
@@ -16,6 +16,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 
+from readmodels.session import ReadSession
 from schema.context import Context
 from schema.request_checks import StorableTextOnly, SubscriptionsOverWebSocketOnly
 from schema.settings import Settings
@@ -25,6 +26,23 @@ MAX_TOKENS = 2_000
 MAX_ALIASES = 30
 # distinct documents remembered: clients send a handful of shapes over and over
 CACHE_SIZE = 512
+
+
+class ReadSessionPerOperation(SchemaExtension):
+    """Gives each operation one read session, closed when the operation ends: the context
+    getter has no teardown, so the session's connection cannot be left behind there."""
+
+    async def on_operation(self) -> AsyncIterator[None]:
+        context = self.execution_context.context
+        if not isinstance(context, Context):
+            yield
+            return
+        context.session = ReadSession(context.services.engine)
+        try:
+            yield
+        finally:
+            await context.session.close()
+            context.session = None
 
 
 class ReadConsistency(SchemaExtension):
@@ -53,6 +71,7 @@ def extensions_for(settings: Settings) -> list[Callable[[], SchemaExtension]]:
         # after ValidationCache: they add to the errors it has just set
         SubscriptionsOverWebSocketOnly,
         StorableTextOnly,
+        ReadSessionPerOperation,
         ReadConsistency,
     ]
     if not settings.introspection:

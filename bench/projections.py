@@ -1,0 +1,487 @@
+"""Projection speed on PostgreSQL and SQLite: rebuild, catch-up, read baseline and lag.
+
+    /tmp/venv/bin/python -m bench.projections [--orders 100000] [--repeats 3]
+        [--backends postgres,sqlite] [--postgres-url URL] [--output FILE]
+
+For each backend it creates a scratch database (PostgreSQL: on the server of --postgres-url,
+else $BENCH_POSTGRES_URL, else the local one; SQLite: a file under /dev/shm, whose fsync
+is free, so the appends that generate the data do not take an hour), appends the orders'
+events through EventStore.append with a progress line, and measures, each --repeats
+times (the table shows medians):
+
+rebuild    runner.rebuild(name) of each projection over the whole log: events/s.
+baseline   the same reads (read_all in batches of the rebuild) and decoding (codec.decode)
+           with nothing applied: the ceiling of any projection; ratio = rebuild / baseline.
+catch-up   a projection stopped while --catch-up more events were appended, then
+           runner.catch_up(): events/s into tables that are already full.
+lag        a started runner under a steady 200 appends/s of one event each (as many as
+           commands, appended directly so that the load generator leaves the CPU to the
+           runner): time from the append's return (its commit) to the hub's publication
+           of the projection's commit covering its position, p50 and p99.
+
+The workload: about 500 orders are open at any time; each step opens a new one or moves
+an open one on (an item added or removed, then shipped or cancelled), so the log
+interleaves orders the way a shop does and a batch meets each order a few times. Finally
+the plans of the queries over the full tables, with their time, go below the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import bisect
+import contextlib
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from functools import partial
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
+
+from bench.append import DEFAULT_ADMIN_URL, git_revision, scratch_database
+from eventstore import EventStore, NewEvent, create_engine
+from handlers.events import (
+    Address,
+    OrderCancelled,
+    OrderCreated,
+    OrderEvent,
+    OrderItemAdded,
+    OrderItemRemoved,
+    OrderLine,
+    OrderShipped,
+    codec,
+    stream_id_of,
+)
+from migrations import upgrade
+from readmodels import (
+    GetCustomerOrders,
+    GetCustomerSummary,
+    GetOrderById,
+    OrderFilter,
+    OrderSortField,
+    OrderStatus,
+    Query,
+    ReadSide,
+    SearchOrders,
+    SortOrder,
+    default_projections,
+)
+from readmodels.plans import query_plans
+
+REBUILD_BATCH = 2000  # the runner's default rebuild batch
+SHM = Path("/dev/shm")
+OPEN_ORDERS = 500
+WRITERS = 16
+LAG_RATE = 200  # commands per second
+PRODUCTS = {f"SKU-{n:04d}": Decimal(f"{n % 90 + 1}.{n * 37 % 100:02d}") for n in range(2000)}
+CITIES = ["London", "Paris", "Berlin", "Lisbon", "Oslo", "Madrid", "Rome", "Vienna"]
+
+
+# --- the workload ----------------------------------------------------------------------
+
+
+class Shop:
+    """Appends order lifecycles, interleaved, keeping about OPEN_ORDERS orders open."""
+
+    def __init__(self, store: EventStore, seed: int) -> None:
+        self._store = store
+        self._rng = random.Random(seed)
+        self._open: list[tuple[UUID, int, dict[str, int]]] = []  # order, version, lines
+        self.orders: list[UUID] = []
+        self.events = 0
+
+    async def run(self, label: str, *, orders: int = 0, events: int = 0) -> None:
+        """Append until there are `orders` orders, or `events` more events."""
+        target = self.events + events
+        progress = Progress(label, orders or events, self.orders if orders else None)
+
+        def more() -> bool:
+            return len(self.orders) < orders if orders else self.events < target
+
+        # a writer takes the order it moves on out of the pool: no two append to one stream
+        await asyncio.gather(*(self._writer(more, progress) for _ in range(WRITERS)))
+        progress.done()
+
+    async def _writer(self, more: Any, progress: Progress) -> None:
+        while more():
+            await self.step()
+            progress.add(1)
+
+    async def step(self) -> int:
+        """Append one event, like one command: open an order or move an open one on.
+        Return its position."""
+        if len(self._open) < OPEN_ORDERS or self._rng.random() < 0.3:
+            order_id, version, lines = uuid4(), 0, dict[str, int]()
+        else:
+            order_id, version, lines = self._open.pop(self._rng.randrange(len(self._open)))
+        event, closed = self._next_event(order_id, version, lines)
+        self.events += 1
+        kind, schema, data = codec.encode(event)
+        new = NewEvent(event_type=kind, schema_version=schema, data=data)
+        result = await self._store.append(stream_id_of(order_id), "Order", [new], version, uuid4())
+        if version == 0:
+            self.orders.append(order_id)
+        if not closed:
+            self._open.append((order_id, version + 1, lines))
+        return result.position
+
+    def _next_event(
+        self, order_id: UUID, version: int, lines: dict[str, int]
+    ) -> tuple[OrderEvent, bool]:
+        """The order's next event; `lines` (product: quantity) follows it."""
+        rng, now = self._rng, datetime.now(UTC)
+        if version == 0:
+            for product in rng.sample(list(PRODUCTS), rng.randint(1, 3)):
+                lines[product] = rng.randint(1, 4)
+            address = Address(
+                name=f"Customer {rng.randrange(20_000)}",
+                line1="1 Main St",
+                line2=None,
+                city=rng.choice(CITIES),
+                postal_code=str(rng.randrange(10_000, 99_999)),
+                country="EU",
+            )
+            items = tuple(
+                OrderLine(product_id=p, quantity=q, unit_price=PRODUCTS[p])
+                for p, q in lines.items()
+            )
+            return OrderCreated(
+                order_id=order_id,
+                customer_id=f"customer-{rng.randrange(20_000)}",
+                items=items,
+                shipping_address=address,
+                occurred_at=now,
+            ), False
+        roll = rng.random()
+        if roll < 0.3 and len(lines) < 8:
+            product = rng.choice(list(PRODUCTS))
+            lines[product] = lines.get(product, 0) + 1
+            return OrderItemAdded(
+                order_id=order_id,
+                product_id=product,
+                quantity=1,
+                unit_price=PRODUCTS[product],
+                occurred_at=now,
+            ), False
+        if roll < 0.35 and len(lines) > 1:
+            product, quantity = lines.popitem()
+            return OrderItemRemoved(
+                order_id=order_id,
+                product_id=product,
+                quantity=quantity,
+                unit_price=PRODUCTS[product],
+                occurred_at=now,
+            ), False
+        if roll < 0.85:
+            shipped = OrderShipped(
+                order_id=order_id, carrier="DHL", tracking_number=str(version), occurred_at=now
+            )
+            return shipped, True
+        return OrderCancelled(order_id=order_id, reason="changed plans", occurred_at=now), True
+
+
+class Progress:
+    """A line on stderr redrawn a few times a second: events appended, and orders when
+    the target is a number of orders."""
+
+    def __init__(self, label: str, total: int, orders: list[UUID] | None) -> None:
+        self._label, self._total, self._orders, self._events = label, total, orders, 0
+        self._started = self._drawn = time.perf_counter()
+
+    def add(self, count: int) -> None:
+        self._events += count
+        if time.perf_counter() - self._drawn > 0.2:
+            self._drawn = time.perf_counter()
+            self._draw()
+
+    def done(self) -> None:
+        self._draw()
+        sys.stderr.write("\n")
+
+    def _draw(self) -> None:
+        rate = self._events / max(time.perf_counter() - self._started, 1e-9)
+        done = len(self._orders) if self._orders is not None else self._events
+        unit = "orders" if self._orders is not None else "events"
+        sys.stderr.write(
+            f"\r  {self._label}: {done:,}/{self._total:,} {unit}, "
+            f"{self._events:,} events appended ({rate:,.0f}/s)"
+        )
+        sys.stderr.flush()
+
+
+# --- measuring ---------------------------------------------------------------------------
+
+
+async def rebuild_rates(side: ReadSide) -> dict[str, float]:
+    rates = {}
+    for name in side.runner.names:
+        started = time.perf_counter()
+        progress = await side.runner.rebuild(name)
+        rates[name] = progress.done / (time.perf_counter() - started)
+    return rates
+
+
+async def baseline_rate(store: EventStore, batch_size: int) -> float:
+    """Read and decode the whole log as a rebuild does, applying nothing."""
+    started, position, count = time.perf_counter(), 0, 0
+    while True:
+        events = await store.read_all(position, batch_size)
+        for event in events:
+            codec.decode(event.event_type, event.schema_version, event.data)
+        count += len(events)
+        if len(events) < batch_size:
+            return count / (time.perf_counter() - started)
+        position = events[-1].position
+
+
+async def catch_up_rates(store: EventStore, shop: Shop, events: int) -> dict[str, float]:
+    """Append `events` while no runner runs, then time each projection catching up."""
+    await shop.run("events to catch up", events=events)
+    head = max(store.signal.latest, await store.head_position())
+    rates = {}
+    for name in ReadSide.create(store).runner.names:
+        side = ReadSide.create(store, [p for p in default_projections() if p.name == name])
+        started = time.perf_counter()
+        await side.runner.catch_up(head)
+        rates[name] = events / (time.perf_counter() - started)
+    return rates
+
+
+async def lag_samples(store: EventStore, shop: Shop, seconds: float) -> dict[str, list[float]]:
+    """Append-commit to projection-commit delays at a steady LAG_RATE appends/s (one
+    event each, like the commands; appended directly, so that the load generator leaves
+    the CPU to the runner)."""
+    commits: list[tuple[float, int]] = []
+    published: dict[str, list[tuple[int, float]]] = {}
+
+    async def command() -> None:
+        position = await shop.step()
+        commits.append((time.perf_counter(), position))
+
+    async def record(updates: AsyncIterator[Any]) -> None:
+        async for status in updates:
+            published.setdefault(status.name, []).append((status.position, time.perf_counter()))
+
+    async with ReadSide.create(store) as side, side.hub.subscribe() as updates:
+        recorder = asyncio.create_task(record(updates))
+        started, tasks = time.perf_counter(), []
+        for index in range(int(seconds * LAG_RATE)):
+            await asyncio.sleep(max(0.0, started + index / LAG_RATE - time.perf_counter()))
+            tasks.append(asyncio.create_task(command()))
+        await asyncio.gather(*tasks)
+        last = max(position for _, position in commits)
+        await side.waiter.wait_for(last, timeout=60)
+        recorder.cancel()
+    return {name: _delays(commits, seen) for name, seen in published.items()}
+
+
+def _delays(commits: list[tuple[float, int]], published: list[tuple[int, float]]) -> list[float]:
+    """For each commit, the time until the first publication at or past its position
+    (positions only grow while the lag is measured)."""
+    positions = [position for position, _ in published]
+    delays = []
+    for committed, position in commits:
+        index = bisect.bisect_left(positions, position)
+        if index < len(published):
+            # the runner may publish before the command's caller resumes: that counts as 0
+            delays.append(max(0.0, published[index][1] - committed))
+    return delays
+
+
+# --- plans -------------------------------------------------------------------------------
+
+
+async def plans_report(store: EventStore, shop: Shop) -> list[str]:
+    """Each query's median time over 5 runs and its plan, on the full tables."""
+    side = ReadSide.create(store)
+    order = (await side.bus.ask(GetOrderById(order_id=shop.orders[len(shop.orders) // 2]))).value
+    assert order is not None
+    queries: list[tuple[str, Query[Any]]] = [
+        ("order by id", GetOrderById(order_id=order.id)),
+        ("customer orders", GetCustomerOrders(customer_id=order.customer_id)),
+        (
+            "customer orders, shipped",
+            GetCustomerOrders(customer_id=order.customer_id, status=OrderStatus.SHIPPED),
+        ),
+        ("customer summary", GetCustomerSummary(customer_id=order.customer_id)),
+        ("search product id", SearchOrders(query=order.items[0].product_id)),
+        ("search order id piece", SearchOrders(query=str(order.id)[:8])),
+        (
+            "search city, total asc",
+            SearchOrders(
+                query="lisbon", sort_by=OrderSortField.TOTAL_AMOUNT, sort_order=SortOrder.ASC
+            ),
+        ),
+        ("search blank, page 50", SearchOrders(query="", page=50)),
+        (
+            "filter status+total",
+            SearchOrders(
+                query="", filters=OrderFilter(status=OrderStatus.PENDING, min_total=Decimal(100))
+            ),
+        ),
+        (
+            "filter customer, by updated",
+            SearchOrders(
+                query="",
+                filters=OrderFilter(customer_id=order.customer_id),
+                sort_by=OrderSortField.UPDATED_AT,
+            ),
+        ),
+    ]
+    lines = []
+    for label, query in queries:
+        times = []
+        for _ in range(5):
+            started = time.perf_counter()
+            await side.bus.ask(query)
+            times.append((time.perf_counter() - started) * 1000)
+        plans = await query_plans(store.engine, partial(side.bus.ask, query))
+        lines.append(f"#### {label}: {statistics.median(times):.1f} ms")
+        lines.extend(["```", *("\n--\n".join(plans)).splitlines(), "```"])
+    return lines
+
+
+# --- running ---------------------------------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def scratch_store(backend: str, options: argparse.Namespace) -> AsyncIterator[EventStore]:
+    """A migrated, empty store on a scratch database that is dropped afterwards."""
+    async with contextlib.AsyncExitStack() as stack:
+        if backend == "postgres":
+            url = await stack.enter_async_context(scratch_database(options.postgres_url))
+            url = url.replace("postgresql://", "postgresql+asyncpg://", 1)
+        else:
+            directory = stack.enter_context(tempfile.TemporaryDirectory(dir=options.sqlite_dir))
+            url = f"sqlite+aiosqlite:///{Path(directory) / 'orders.db'}"
+        engine = create_engine(url)
+        stack.push_async_callback(engine.dispose)
+        await upgrade(engine)
+        store = EventStore(engine)
+        store.start()  # NOTIFY after appends is part of the real path
+        stack.push_async_callback(store.close)
+        yield store
+
+
+def percentile(values: Sequence[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+async def measure(backend: str, options: argparse.Namespace) -> tuple[list[str], list[str]]:
+    """Table rows of one backend, and its query plans."""
+    async with scratch_store(backend, options) as store:
+        print(f"{backend}: generating {options.orders:,} orders", file=sys.stderr)
+        shop = Shop(store, seed=7)
+        started = time.perf_counter()
+        await shop.run("orders", orders=options.orders)
+        generated = (
+            f"{shop.events:,} events of {len(shop.orders):,} orders appended at "
+            f"{shop.events / (time.perf_counter() - started):,.0f} events/s"
+        )
+        side = ReadSide.create(store)
+        rebuild: dict[str, list[float]] = {}
+        catch_up: dict[str, list[float]] = {}
+        lag: dict[str, list[tuple[float, float]]] = {}
+        baseline = []
+        for repeat in range(1, options.repeats + 1):
+            print(f"{backend}: repetition {repeat}/{options.repeats}", file=sys.stderr)
+            baseline.append(await baseline_rate(store, REBUILD_BATCH))
+            for name, rate in (await rebuild_rates(side)).items():
+                rebuild.setdefault(name, []).append(rate)
+            for name, rate in (await catch_up_rates(store, shop, options.catch_up)).items():
+                catch_up.setdefault(name, []).append(rate)
+            for name, delays in (await lag_samples(store, shop, options.lag_seconds)).items():
+                lag.setdefault(name, []).append((percentile(delays, 0.5), percentile(delays, 0.99)))
+            print(
+                f"  baseline {baseline[-1]:,.0f}/s; rebuild "
+                + ", ".join(f"{n} {r[-1]:,.0f}/s" for n, r in rebuild.items()),
+                file=sys.stderr,
+            )
+        median = statistics.median
+        rows = [
+            f"| {backend} | {name} | {median(rebuild[name]):,.0f} | {median(baseline):,.0f} "
+            f"| {median(rebuild[name]) / median(baseline):.2f} | {median(catch_up[name]):,.0f} "
+            f"| {median(p50 for p50, _ in lag[name]) * 1000:.1f} "
+            f"| {median(p99 for _, p99 in lag[name]) * 1000:.1f} |"
+            for name in side.runner.names
+        ]
+        context = [f"{backend}: {generated}; {shop.events:,}+ events per rebuild"]
+        plans = [f"### {backend}, {len(shop.orders):,} orders", *await plans_report(store, shop)]
+        return [*context, *rows], plans
+
+
+async def main_async(options: argparse.Namespace) -> str:
+    rows: list[str] = []
+    contexts: list[str] = []
+    plans: list[str] = []
+    for backend in options.backends.split(","):
+        measured, backend_plans = await measure(backend, options)
+        contexts.extend(line for line in measured if not line.startswith("|"))
+        rows.extend(line for line in measured if line.startswith("|"))
+        plans.extend(backend_plans)
+    return "\n".join(
+        [
+            "# Projection speed (bench/projections.py)",
+            "",
+            f"- command: `{' '.join([sys.executable, '-m', 'bench.projections', *sys.argv[1:]])}`",
+            f"- code: {git_revision()}, run at {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
+            f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at the end",
+            *(f"- {line}" for line in contexts),
+            f"- medians of {options.repeats} repetitions; catch-up of {options.catch_up:,} events; "
+            f"lag at {LAG_RATE} appends/s for {options.lag_seconds:g} s",
+            "",
+            "| backend | projection | rebuild events/s | baseline events/s | ratio "
+            "| catch-up events/s | lag p50 ms | lag p99 ms |",
+            "|---|---|---:|---:|---:|---:|---:|---:|",
+            *rows,
+            "",
+            "## Query plans and times on the full tables",
+            "",
+            *plans,
+            "",
+        ]
+    )
+
+
+def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.projections", description=__doc__)
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.add_argument("--orders", type=int, default=100_000, help="orders to generate")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--catch-up", type=int, default=20_000, help="events per catch-up")
+    parser.add_argument("--lag-seconds", type=float, default=10.0)
+    parser.add_argument("--backends", default="postgres,sqlite")
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_ADMIN_URL),
+        help="admin URL of the server where the scratch database is created",
+    )
+    shm = Path("/dev/shm")
+    parser.add_argument(
+        "--sqlite-dir",
+        default=str(shm) if shm.is_dir() else None,
+        help="where the scratch SQLite file goes (default: /dev/shm, where fsync is free)",
+    )
+    parser.add_argument("--output", type=Path, help="also write the report to this file")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    options = parse_arguments(argv)
+    report = asyncio.run(main_async(options))
+    print(report)
+    if options.output is not None:
+        options.output.parent.mkdir(parents=True, exist_ok=True)
+        options.output.write_text(report)
+
+
+if __name__ == "__main__":
+    main()

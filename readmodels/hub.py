@@ -1,0 +1,94 @@
+"""Fan-out of projection statuses to in-process listeners, coalescing for slow ones.
+
+The runner publishes after every commit. The hub is also the seam for scale-out: a
+listener of checkpoint notifications from other processes would call `publish` too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import Collection
+from types import TracebackType
+
+from readmodels.views import ProjectionStatus
+
+
+class UpdateHub:
+    def __init__(self) -> None:
+        self._latest: dict[str, ProjectionStatus] = {}
+        # weak: a subscription dropped without being closed cannot leak
+        self._subscriptions: weakref.WeakSet[Subscription] = weakref.WeakSet()
+
+    def publish(self, status: ProjectionStatus) -> None:
+        self._latest[status.name] = status
+        for subscription in list(self._subscriptions):
+            subscription.offer(status)
+
+    def latest(self, name: str) -> ProjectionStatus | None:
+        """The last status published for `name`: it may lag its table, never lead it."""
+        return self._latest.get(name)
+
+    def subscribe(self, names: Collection[str] | None = None) -> Subscription:
+        """Updates of the named projections (all when None) from now on, until closed.
+
+        Use it as `async with hub.subscribe() as updates: async for status in updates:`.
+        """
+        subscription = Subscription(self, None if names is None else frozenset(names))
+        self._subscriptions.add(subscription)
+        return subscription
+
+    def _remove(self, subscription: Subscription) -> None:
+        self._subscriptions.discard(subscription)
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subscriptions)
+
+
+class Subscription:
+    """An async iterator of statuses. A consumer slower than the updates gets the newest
+    status of each projection, never a backlog: it holds at most one per projection."""
+
+    def __init__(self, hub: UpdateHub, names: frozenset[str] | None) -> None:
+        self._hub = hub
+        self._names = names
+        self._pending: dict[str, ProjectionStatus] = {}
+        self._ready = asyncio.Event()
+        self._closed = False
+
+    def offer(self, status: ProjectionStatus) -> None:
+        if self._closed or (self._names is not None and status.name not in self._names):
+            return
+        self._pending[status.name] = status
+        self._ready.set()
+
+    def close(self) -> None:
+        """Stop receiving; a consumer waiting in `anext` ends its iteration."""
+        self._closed = True
+        self._pending.clear()
+        self._hub._remove(self)
+        self._ready.set()
+
+    def __aiter__(self) -> Subscription:
+        return self
+
+    async def __anext__(self) -> ProjectionStatus:
+        while not self._pending:
+            if self._closed:
+                raise StopAsyncIteration
+            self._ready.clear()
+            await self._ready.wait()
+        name = next(iter(self._pending))
+        return self._pending.pop(name)
+
+    async def __aenter__(self) -> Subscription:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()

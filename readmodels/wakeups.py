@@ -1,0 +1,96 @@
+"""What wakes the projection runner: appends announced in this process, or in others.
+
+Appends of this process are announced by the store's PositionSignal, appends of other
+processes by NOTIFY, heard through LISTEN on PostgreSQL. On PostgreSQL an announced
+append may not be readable yet, because an older transaction is still open below it,
+and the commit that ends it is not announced when it is older than the newest append.
+`recheck_later` is the pause before looking again: it starts at a millisecond and
+doubles up to MAX_RECHECK while nothing comes through (a long transaction somewhere).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Coroutine
+
+from eventstore import EventStore, PositionSignal
+from eventstore.notify import APPENDED_CHANNEL, PgListener
+
+log = logging.getLogger(__name__)
+
+MIN_RECHECK = 0.001
+MAX_RECHECK = 0.25
+LISTEN_WAIT = 5.0
+
+
+class AppendWatch:
+    """The newest appended position heard of, from any process."""
+
+    def __init__(self, store: EventStore) -> None:
+        self._store = store
+        self._announced = PositionSignal()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._listener: PgListener | None = None
+
+    @property
+    def latest(self) -> int:
+        return self._announced.latest
+
+    async def start(self) -> None:
+        self._spawn(self._forward_appends())
+        if self._store.is_postgres:
+            self._listener = PgListener(
+                self._store.engine.url,
+                {APPENDED_CHANNEL: self._on_notify},
+                on_connected=lambda: self._spawn(self.refresh()),
+            )
+            self._listener.start()
+            # once LISTEN is up no append of another process goes unheard; if it cannot
+            # connect yet, it keeps trying and catches up on (re)connecting
+            try:
+                async with asyncio.timeout(LISTEN_WAIT):
+                    await self._listener.connected.wait()
+            except TimeoutError:
+                log.warning("LISTEN is not connected yet; following this process's appends")
+        await self.refresh()
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            await self._listener.close()
+        for task in list(self._tasks):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def refresh(self) -> None:
+        """Learn the head from the log itself: at start, and after LISTEN (re)connects,
+        since notifications sent while it was down are lost."""
+        self._announced.publish(await self._store.head_position())
+
+    async def wait_beyond(self, position: int, at_most: float) -> None:
+        """Until an append beyond `position` is announced, or `at_most` seconds."""
+        await self._announced.wait_beyond(position, at_most)
+
+    async def recheck_later(self, pause: float) -> float:
+        """Wait `pause` (less if a newer append is announced) for appended events to come
+        below the read horizon; return the next, doubled pause."""
+        await self._announced.wait_beyond(self._announced.latest, timeout=pause)
+        return min(pause * 2, MAX_RECHECK)
+
+    async def _forward_appends(self) -> None:
+        seen = self._store.signal.latest
+        self._announced.publish(seen)
+        while True:
+            seen = await self._store.signal.wait_beyond(seen)
+            self._announced.publish(seen)
+
+    def _on_notify(self, payload: str) -> None:
+        with contextlib.suppress(ValueError):
+            self._announced.publish(int(payload))
+
+    def _spawn(self, coroutine: Coroutine[object, object, None]) -> None:
+        task = asyncio.create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
