@@ -1,7 +1,8 @@
-"""A plain `pip install .` must carry the migrations and the console script."""
+"""A plain `pip install .` must carry the migrations, the GraphiQL assets and the command."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import zipfile
@@ -32,6 +33,10 @@ def test_the_wheel_holds_every_package_the_migrations_and_the_command(tmp_path: 
         assert f"{package}/__init__.py" in names
     assert "migrations/script.py.mako" in names
     assert "migrations/versions/0001_event_store.py" in names
+    assert "schema/schema.graphql" in names
+    manifest = json.loads((ROOT / "schema/static/graphiql/vendor/manifest.json").read_text())
+    for asset in manifest["assets"]:
+        assert f"schema/static/graphiql/vendor/{asset['file']}" in names, asset["file"]
     assert not any(name.startswith("tests/") for name in names)
     [entry_points] = [n for n in names if n.endswith("entry_points.txt")]
     assert "cqrs-orders = schema.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
