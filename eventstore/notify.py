@@ -47,7 +47,29 @@ class PositionSignal:
         return self._latest
 
 
-class PgNotifyPublisher:
+class _BackgroundTask:
+    """A coroutine `_run` that runs from `start` until `close` cancels it."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name=self._name)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        raise NotImplementedError
+
+
+class PgNotifyPublisher(_BackgroundTask):
     """Announces appended positions to other processes with NOTIFY, outside the append.
 
     A NOTIFY inside the appending transaction would take PostgreSQL's global notify lock at
@@ -60,18 +82,7 @@ class PgNotifyPublisher:
     def __init__(self, url: URL, signal: PositionSignal) -> None:
         self._dsn = driver_dsn(url)
         self._signal = signal
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="pg-notify-publisher")
-
-    async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        super().__init__("pg-notify-publisher")
 
     async def _run(self) -> None:
         sent = self._signal.latest
@@ -96,7 +107,7 @@ class PgNotifyPublisher:
                 await connection.close(timeout=1)
 
 
-class PgListener:
+class PgListener(_BackgroundTask):
     """A dedicated LISTEN connection that survives being dropped.
 
     After every (re)connect `on_connected` runs, so consumers re-read whatever state was
@@ -114,19 +125,8 @@ class PgListener:
         self._handlers = dict(handlers)
         self._on_connected = on_connected
         self._reconnect_delay = reconnect_delay
-        self._task: asyncio.Task[None] | None = None
         self.connected = asyncio.Event()
-
-    def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._run(), name="pg-listener")
-
-    async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        super().__init__("pg-listener")
 
     async def _run(self) -> None:
         while True:
