@@ -29,7 +29,6 @@ reads plainly there.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -43,6 +42,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnClause
 
+from eventstore.connections import StatementConnections
 from eventstore.engine import driver_dsn, write_transaction
 from eventstore.notify import PgNotifyPublisher, PositionSignal
 from eventstore.records import (
@@ -55,9 +55,9 @@ from eventstore.records import (
 from eventstore.tables import events, handled_commands
 
 MAX_EVENTS_PER_APPEND = 1024
-# connections of the append pool (PostgreSQL), beside the engine's pool for everything else:
-# appends beyond it queue for a connection rather than crowd the server
-APPEND_POOL_SIZE = 16
+# connections for appends (PostgreSQL), beside the engine's pool for everything else:
+# appends beyond them queue for a connection rather than crowd the server
+APPEND_CONNECTIONS = 16
 
 _PG_SAFE_HORIZON: ColumnClause[int] = literal_column(
     "pg_snapshot_xmin(pg_current_snapshot())::text::bigint * 1024"
@@ -101,8 +101,11 @@ class EventStore:
         self.signal = signal or PositionSignal()
         self.is_postgres = engine.dialect.name == "postgresql"
         self._publisher = PgNotifyPublisher(engine.url, self.signal) if self.is_postgres else None
-        self._pool: asyncpg.Pool | None = None
-        self._pool_lock = asyncio.Lock()
+        self._connections = (
+            StatementConnections(driver_dsn(engine.url), APPEND_CONNECTIONS)
+            if self.is_postgres
+            else None
+        )
 
     def start(self) -> None:
         """Begin announcing appends to other processes (PostgreSQL only)."""
@@ -112,23 +115,8 @@ class EventStore:
     async def close(self) -> None:
         if self._publisher is not None:
             await self._publisher.close()
-        if self._pool is not None:
-            await self._pool.close()
-            self._pool = None
-
-    async def _append_pool(self) -> asyncpg.Pool:
-        if self._pool is None:
-            async with self._pool_lock:
-                if self._pool is None:
-                    self._pool = await asyncpg.create_pool(
-                        driver_dsn(self.engine.url),
-                        min_size=1,
-                        max_size=APPEND_POOL_SIZE,
-                        # an append leaves no session state behind: skip the reset query
-                        # asyncpg would otherwise send on every release
-                        reset=_nothing_to_reset,
-                    )
-        return self._pool
+        if self._connections is not None:
+            await self._connections.close()
 
     async def append(
         self,
@@ -211,14 +199,14 @@ class EventStore:
         command_id: UUID,
         fingerprint: str,
     ) -> AppendResult:
-        """The append as one autocommitted statement on a bare asyncpg pool: SQLAlchemy's
-        checkout, execution and reset layers cost several times the statement's own client
-        time on this, the hottest path (bench/append.py shows both)."""
+        """The append as one autocommitted statement on a bare asyncpg connection:
+        SQLAlchemy's checkout, execution and reset layers cost several times the statement's
+        own client time on this, the hottest path (bench/append.py shows both)."""
         arguments = _pg_arguments(
             stream_id, stream_type, new_events, expected_version, command_id, fingerprint
         )
-        pool = await self._append_pool()
-        row = await pool.fetchrow(_PG_APPEND, *arguments)
+        assert self._connections is not None, "PostgreSQL stores have append connections"
+        row = await self._connections.fetchrow(_PG_APPEND, *arguments)
         if row is None:
             raise _NothingAppended
         return AppendResult(stream_id=stream_id, version=row["version"], position=row["position"])
@@ -268,10 +256,6 @@ class EventStore:
 
 class _NothingAppended(Exception):
     pass
-
-
-async def _nothing_to_reset(_connection: asyncpg.Connection) -> None:
-    return None
 
 
 def _check(new_events: Sequence[NewEvent], expected_version: int) -> None:
