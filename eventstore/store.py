@@ -15,9 +15,9 @@ horizon has ended, and every transaction that ends later has a larger id, hence 
 positions: a reader that has returned P never later meets a committed position below P.
 Positions are final at commit, monotonic in read order, and not dense.
 
-Measured (bench/append.py, docs/benchmarks.md): at 16 writers this statement keeps 0.92
+Measured (bench/append.py, docs/benchmarks.md): at 16 writers this statement keeps ~0.9
 of a plain INSERT's rate, while serializing appends with an advisory lock (the other
-gap-safe design, with dense positions) keeps 0.38-0.47, because every commit's WAL flush
+gap-safe design, with dense positions) keeps 0.35-0.50, because every commit's WAL flush
 then waits for the previous one. The price of the xid scheme: a long-running transaction
 anywhere in the cluster holds the read horizon back until it ends, and positions depend
 on the cluster's transaction counter (docs/operations.md says what a dump/restore into a
