@@ -10,6 +10,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
@@ -29,7 +30,7 @@ from schema.extensions import extensions_for
 from schema.graphiql import graphiql_assets, graphiql_page
 from schema.graphql_ws import ClosingGraphQLWSHandler
 from schema.health import health
-from schema.limits import BodySizeLimit
+from schema.limits import TOO_DEEP, BodySizeLimit, UnreadableRequest
 from schema.mutations import Mutation
 from schema.queries import Query
 from schema.scalars import SCALARS
@@ -71,6 +72,20 @@ class OrdersGraphQL(GraphQL[Context, None]):
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return graphiql_page(GRAPHQL_PATH)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """The request's JSON (a POST body, GET's variables), refusing as the client's fault
+        what Strawberry would fail on with a 500: nesting too deep to decode, bytes that are
+        not UTF-8, and a body that is not an object or a batch."""
+        try:
+            decoded = super().parse_json(data)
+        except RecursionError:
+            raise UnreadableRequest(TOO_DEEP) from None
+        except UnicodeDecodeError:
+            raise UnreadableRequest("request body is not UTF-8") from None
+        if not isinstance(decoded, dict | list):
+            raise UnreadableRequest("request JSON must be an object (or a batch of them)")
+        return decoded
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
