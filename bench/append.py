@@ -1,6 +1,6 @@
 """Appends per second on PostgreSQL: EventStore.append next to a raw INSERT of the same rows.
 
-    /tmp/venv/bin/python -m bench.append [--seconds 5] [--repeats 3] [--postgres-url URL]
+    python -m bench.append [--seconds 5] [--repeats 3] [--postgres-url URL]
 
 It creates a scratch database on the server (admin URL: --postgres-url, else
 $BENCH_POSTGRES_URL, else the local server), runs the migrations, measures, prints a table,
@@ -37,9 +37,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import hashlib
 import json
-import os
 import re
 import shlex
 import statistics
@@ -52,15 +52,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
 import eventstore.store
+from bench.database import default_admin_url, scratch_database, sqlalchemy_url
+from bench.pinning import pin_load_generator
+from bench.report import Figure
 from eventstore import EventStore, NewEvent, create_engine
 from migrations import upgrade
 
-DEFAULT_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 RESULTS = Path(__file__).resolve().parent / "results" / "append.md"
 STREAM_TYPE = "Order"
 # Handlers store a sha256 of the command; its value does not matter here, its size does.
@@ -400,7 +401,7 @@ async def run_plan(plan: Plan, admin: Any) -> dict[tuple[str, Shape], list[Sampl
             for mechanism in order:
                 done += 1
                 label = f"[{repeat + 1}/{plan.repeats}] ({done}/{cells}) {mechanism.key} {shape}"
-                print(f"{label} ...", end="", flush=True)
+                print(f"  append {label} ...", end="", file=sys.stderr, flush=True)
                 await fresh_tables(admin, plan.checkpoint)
                 # warm-up: pool connections, prepared statements, first pages of the tables
                 await measure(mechanism, shape, plan.warmup, plan.new_streams)
@@ -409,6 +410,7 @@ async def run_plan(plan: Plan, admin: Any) -> dict[tuple[str, Shape], list[Sampl
                 print(
                     f" {sample.events_per_s:9.0f} ev/s {sample.commands_per_s:8.0f} cmd/s"
                     f"  client CPU {sample.client_cpu:4.0%}  machine {sample.machine_busy:4.0%}",
+                    file=sys.stderr,
                     flush=True,
                 )
     return samples
@@ -465,7 +467,7 @@ def git_output(*arguments: str) -> bytes | None:
 
 
 def git_revision() -> str:
-    """The short commit id of HEAD (bench.projections uses it too)."""
+    """The short commit id of HEAD."""
     return (git_output("rev-parse", "--short", "HEAD") or b"unknown").decode().strip()
 
 
@@ -503,39 +505,6 @@ def report(plan: Plan, samples: dict[tuple[str, Shape], list[Sample]], context: 
 
 
 # --- setup -----------------------------------------------------------------------------------
-
-
-def pin_load_generator() -> str:
-    """Pin this process to the last allowed core: asyncio runs on one thread anyway, and a
-    fixed core keeps the scheduler from moving it under the PostgreSQL backends."""
-    allowed = sorted(os.sched_getaffinity(0))
-    if len(allowed) < 2:
-        return f"load generator not pinned (only CPU {allowed} allowed)"
-    os.sched_setaffinity(0, {allowed[-1]})
-    return (
-        f"load generator pinned to CPU {allowed[-1]} of {allowed} "
-        "(PostgreSQL not pinned, it may use every core)"
-    )
-
-
-def database_url(admin_url: str, name: str) -> str:
-    parts = urlsplit(admin_url)
-    return urlunsplit(parts._replace(scheme="postgresql", path=f"/{name}"))
-
-
-@contextlib.asynccontextmanager
-async def scratch_database(admin_url: str) -> AsyncIterator[str]:
-    """A new database with a random name, dropped afterwards; yields its asyncpg URL."""
-    name = f"cqrs_orders_bench_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(admin_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield database_url(admin_url, name)
-        finally:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
 
 
 async def server_context(connection: Any) -> list[str]:
@@ -585,7 +554,7 @@ def mechanisms(store: EventStore, pool: Any) -> list[Mechanism]:
 
 @contextlib.asynccontextmanager
 async def event_store(url: str) -> AsyncIterator[EventStore]:
-    engine = create_engine(url.replace("postgresql://", "postgresql+asyncpg://", 1))
+    engine = create_engine(sqlalchemy_url(url))
     try:
         await upgrade(engine)
         store = EventStore(engine)
@@ -632,12 +601,52 @@ async def main_async(options: argparse.Namespace, pinning: str) -> str:
         return report(plan, samples, context)
 
 
+async def suite_figure(admin_url: str, seconds: float, warmup: float, repeats: int) -> Figure:
+    """The suite's append figure: store.append next to raw-insert, 1-event commands, 16
+    writers, in a scratch database of its own."""
+    shape = Shape(events=1, writers=16)
+    async with (
+        scratch_database(admin_url) as url,
+        event_store(url) as store,
+        asyncpg.create_pool(url, min_size=shape.writers, max_size=shape.writers) as pool,
+        admin_connection(url) as admin,
+    ):
+        await admin.execute(BENCH_TABLES)
+        raw, real = (m for m in mechanisms(store, pool) if m.key in ("raw-insert", "store.append"))
+        plan = Plan(
+            mechanisms=[raw, real],
+            shapes=[shape],
+            seconds=seconds,
+            warmup=warmup,
+            repeats=repeats,
+            new_streams=False,
+            checkpoint=await can_checkpoint(admin),
+        )
+        samples = await run_plan(plan, admin)
+    runs, baseline_runs = samples[(real.key, shape)], samples[(raw.key, shape)]
+    figure = Figure(
+        name="append, 1-event commands, 16 writers (gap-safe)",
+        backend="postgres",
+        unit="events/s",
+        runs=[s.events_per_s for s in runs],
+        baseline_runs=[s.events_per_s for s in baseline_runs],
+        target="ratio >= 0.80",
+        notes=[
+            f"append: baseline raw asyncpg INSERT of the same rows; {seconds:g} s per run after "
+            f"{warmup:g} s warm-up; load generator CPU "
+            f"{statistics.median(s.client_cpu for s in runs):.0%} (store) / "
+            f"{statistics.median(s.client_cpu for s in baseline_runs):.0%} (raw) of its core"
+        ],
+    )
+    return dataclasses.replace(figure, met=(figure.ratio or 0.0) >= 0.80)
+
+
 def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.append", description=__doc__)
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument(
         "--postgres-url",
-        default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_ADMIN_URL),
+        default=default_admin_url(),
         help="admin URL of the server; a scratch database is created there (default: "
         "$BENCH_POSTGRES_URL or %(default)s)",
     )

@@ -1,6 +1,6 @@
 """Projection speed on PostgreSQL and SQLite: rebuild, catch-up, read baseline and lag.
 
-    /tmp/venv/bin/python -m bench.projections [--orders 100000] [--repeats 3]
+    python -m bench.projections [--orders 100000] [--repeats 3]
         [--backends postgres,sqlite] [--postgres-url URL] [--output FILE]
 
 For each backend it creates a scratch database (PostgreSQL: on the server of --postgres-url,
@@ -31,6 +31,7 @@ import argparse
 import asyncio
 import bisect
 import contextlib
+import dataclasses
 import os
 import random
 import statistics
@@ -45,7 +46,8 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
-from bench.append import DEFAULT_ADMIN_URL, git_revision, scratch_database
+from bench.database import default_admin_url, scratch_database, sqlalchemy_url
+from bench.report import Figure, git_revision, percentile
 from eventstore import EventStore, NewEvent, create_engine
 from handlers.events import (
     Address,
@@ -352,14 +354,15 @@ async def plans_report(store: EventStore, shop: Shop) -> list[str]:
 
 
 @contextlib.asynccontextmanager
-async def scratch_store(backend: str, options: argparse.Namespace) -> AsyncIterator[EventStore]:
+async def scratch_store(
+    backend: str, postgres_url: str, sqlite_dir: str | None
+) -> AsyncIterator[EventStore]:
     """A migrated, empty store on a scratch database that is dropped afterwards."""
     async with contextlib.AsyncExitStack() as stack:
         if backend == "postgres":
-            url = await stack.enter_async_context(scratch_database(options.postgres_url))
-            url = url.replace("postgresql://", "postgresql+asyncpg://", 1)
+            url = sqlalchemy_url(await stack.enter_async_context(scratch_database(postgres_url)))
         else:
-            directory = stack.enter_context(tempfile.TemporaryDirectory(dir=options.sqlite_dir))
+            directory = stack.enter_context(tempfile.TemporaryDirectory(dir=sqlite_dir))
             url = f"sqlite+aiosqlite:///{Path(directory) / 'orders.db'}"
         engine = create_engine(url)
         stack.push_async_callback(engine.dispose)
@@ -370,14 +373,9 @@ async def scratch_store(backend: str, options: argparse.Namespace) -> AsyncItera
         yield store
 
 
-def percentile(values: Sequence[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-
 async def measure(backend: str, options: argparse.Namespace) -> tuple[list[str], list[str]]:
     """Table rows of one backend, and its query plans."""
-    async with scratch_store(backend, options) as store:
+    async with scratch_store(backend, options.postgres_url, options.sqlite_dir) as store:
         print(f"{backend}: generating {options.orders:,} orders", file=sys.stderr)
         shop = Shop(store, seed=7)
         started = time.perf_counter()
@@ -451,6 +449,79 @@ async def main_async(options: argparse.Namespace) -> str:
     )
 
 
+def default_sqlite_dir() -> str | None:
+    return str(SHM) if SHM.is_dir() else None
+
+
+async def suite_figures(
+    backend: str,
+    postgres_url: str,
+    events: int,
+    repeats: int,
+    *,
+    rebuild: bool,
+    lag_seconds: float | None,
+) -> list[Figure]:
+    """The suite's projection figures on one backend: rebuild speed over `events` events
+    next to reading and decoding them, and, unless lag_seconds is None, the lag."""
+    async with scratch_store(backend, postgres_url, default_sqlite_dir()) as store:
+        shop = Shop(store, seed=7)
+        await shop.run(f"{backend}: events", events=events)
+        side = ReadSide.create(store)
+        baseline: list[float] = []
+        rebuilds: dict[str, list[float]] = {name: [] for name in side.runner.names}
+        lag: dict[str, list[tuple[float, float]]] = {name: [] for name in side.runner.names}
+        for repeat in range(1, repeats + 1):
+            if rebuild:
+                baseline.append(await baseline_rate(store, REBUILD_BATCH))
+                for name, rate in (await rebuild_rates(side)).items():
+                    rebuilds[name].append(rate)
+            if lag_seconds is not None:
+                for name, delays in (await lag_samples(store, shop, lag_seconds)).items():
+                    lag[name].append((percentile(delays, 0.5), percentile(delays, 0.99)))
+            print(
+                f"  {backend} projections [{repeat}/{repeats}]: baseline "
+                + ", ".join(f"{b:,.0f}/s" for b in baseline[-1:])
+                + "".join(f"; {n} rebuild {r[-1]:,.0f}/s" for n, r in rebuilds.items() if r)
+                + "".join(
+                    f"; {n} lag p50 {v[-1][0] * 1000:.1f} ms p99 {v[-1][1] * 1000:.1f} ms"
+                    for n, v in lag.items()
+                    if v
+                ),
+                file=sys.stderr,
+            )
+    figures = []
+    # the 50,000 events/s target is PostgreSQL's, the production backend
+    is_target = backend == "postgres"
+    for name, runs in rebuilds.items():
+        if runs:
+            figure = Figure(
+                name=f"rebuild {name}, {shop.events:,} events",
+                backend=backend,
+                unit="events/s",
+                runs=runs,
+                baseline_runs=baseline,
+                target=">= 50,000 events/s" if is_target else "-",
+            )
+            met = figure.median >= 50_000 if is_target else None
+            figures.append(dataclasses.replace(figure, met=met))
+    for name, pairs in lag.items():
+        for label, index, limit in (("p50", 0, 5.0), ("p99", 1, 20.0)):
+            if pairs:
+                values = [pair[index] * 1000 for pair in pairs]
+                figures.append(
+                    Figure(
+                        name=f"lag {label} append -> {name} commit, {LAG_RATE}/s",
+                        backend=backend,
+                        unit="ms",
+                        runs=values,
+                        target=f"< {limit:g} ms",
+                        met=statistics.median(values) < limit,
+                    )
+                )
+    return figures
+
+
 def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.projections", description=__doc__)
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
@@ -461,13 +532,12 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--backends", default="postgres,sqlite")
     parser.add_argument(
         "--postgres-url",
-        default=os.environ.get("BENCH_POSTGRES_URL", DEFAULT_ADMIN_URL),
+        default=default_admin_url(),
         help="admin URL of the server where the scratch database is created",
     )
-    shm = Path("/dev/shm")
     parser.add_argument(
         "--sqlite-dir",
-        default=str(shm) if shm.is_dir() else None,
+        default=default_sqlite_dir(),
         help="where the scratch SQLite file goes (default: /dev/shm, where fsync is free)",
     )
     parser.add_argument("--output", type=Path, help="also write the report to this file")

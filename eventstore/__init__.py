@@ -7,6 +7,7 @@ from eventstore.records import (
     AppendResult,
     CommandFingerprintMismatch,
     ConcurrencyError,
+    LoggedEvent,
     NewEvent,
     RecordedEvent,
 )
@@ -20,6 +21,7 @@ __all__ = [
     "DatabaseUnavailable",
     "EventCodec",
     "EventStore",
+    "LoggedEvent",
     "NewEvent",
     "PositionSignal",
     "RecordedEvent",

@@ -43,8 +43,7 @@ def create_engine(url: str | URL, **options: Any) -> AsyncEngine:
         engine = create_async_engine(parsed, **options)
         _configure_sqlite(engine)
         return engine
-    # with the event store's append pool and its NOTIFY and LISTEN connections, a process
-    # holds at most 38 connections
+    # one of several pools of a process: docs/deployment.md counts them all
     options.setdefault("pool_size", 10)
     options.setdefault("max_overflow", 10)
     return create_async_engine(parsed, **options)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID, uuid4
 
 JsonObject = dict[str, Any]
@@ -35,6 +35,22 @@ class RecordedEvent:
     data: JsonObject
     metadata: JsonObject
     recorded_at: datetime
+
+
+class LoggedEvent(NamedTuple):
+    """An event as projections read it: its place in the log and its payload, without the
+    ids, metadata and time that they never use.
+
+    A NamedTuple rather than a frozen dataclass: a rebuild makes tens of thousands a
+    second, and a frozen dataclass costs six times as much to build.
+    """
+
+    position: int
+    stream_id: str
+    version: int
+    event_type: str
+    schema_version: int
+    data: JsonObject
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -80,15 +80,35 @@ def fingerprint(command: OrderCommand) -> str:
     """A digest of what the command asks, to tell a true retry from a reused command id.
 
     The service picks command_id's companions (timestamp, a new order's id) afresh on
-    every attempt, so they are left out: a retry differs in them harmlessly.
+    every attempt, so they are left out: a retry differs in them harmlessly. The digest is
+    stored with the command, so its canonical form must never change.
     """
-    chosen_by_service = {"command_id", "timestamp"}
-    if isinstance(command, CreateOrder):
-        chosen_by_service.add("order_id")
-    asked = {
-        name: value
-        for name, value in dataclasses.asdict(command).items()
-        if name not in chosen_by_service
-    }
-    canonical = json.dumps([type(command).__name__, asked], sort_keys=True, default=str)
+    asked = {name: _plain(getattr(command, name)) for name in _ASKED[type(command)]}
+    canonical = _CANONICAL.encode([type(command).__name__, asked])
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+_CHOSEN_BY_SERVICE: dict[type, frozenset[str]] = {
+    CreateOrder: frozenset({"command_id", "timestamp", "order_id"}),
+    AddOrderItem: frozenset({"command_id", "timestamp"}),
+    RemoveOrderItem: frozenset({"command_id", "timestamp"}),
+    ShipOrder: frozenset({"command_id", "timestamp"}),
+    CancelOrder: frozenset({"command_id", "timestamp"}),
+}
+# json.dumps(..., sort_keys=True, default=str), without building an encoder per call
+_CANONICAL = json.JSONEncoder(sort_keys=True, default=str)
+# the fields that make each command's fingerprint
+_ASKED: dict[type, tuple[str, ...]] = {
+    command_type: tuple(f.name for f in dataclasses.fields(command_type) if f.name not in chosen)
+    for command_type, chosen in _CHOSEN_BY_SERVICE.items()
+}
+
+
+def _plain(value: object) -> object:
+    """What `dataclasses.asdict` makes of a field, without its deep copies (which cost as
+    much as the rest of handling a command): dataclasses as dicts, tuples of them as lists."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, tuple | list):
+        return [_plain(item) for item in value]
+    return value

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
-from eventstore import CommandFingerprintMismatch, EventStore, NewEvent
+from eventstore import CommandFingerprintMismatch, ConcurrencyError, EventStore, NewEvent
 from handlers.bus import CommandBus
 from handlers.commands import (
     AddOrderItem,
@@ -30,8 +31,21 @@ class OrderCommandHandler:
             raise InvalidInput("expected_version must be 0 or more", "expected_version")
         digest = fingerprint(command)
         stream_id = stream_id_of(command.order_id)
+        if isinstance(command, CreateOrder) and not command.expected_version:
+            # A new order's id is fresh, so its stream is empty: skip reading it. Should it
+            # exist after all, the append at version 0 fails on the (stream_id, version) key,
+            # and the full path below reads it and refuses the command.
+            with contextlib.suppress(ConcurrencyError):
+                return await self._decide_and_append(
+                    command, Order(id=command.order_id), 0, stream_id, digest
+                )
+        order, version = await self._load(command, stream_id)
+        return await self._decide_and_append(command, order, version, stream_id, digest)
+
+    async def _decide_and_append(
+        self, command: OrderCommand, order: Order, version: int, stream_id: str, digest: str
+    ) -> CommandOutcome:
         try:
-            order, version = await self._load(command, stream_id)
             if command.expected_version is not None and command.expected_version != version:
                 raise VersionConflict(command.order_id, command.expected_version, version)
             new_events = decide(order, command)

@@ -8,6 +8,8 @@ from typing import Any, ClassVar, Generic, TypeVar, cast
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from eventstore.connections import StatementConnections
+from eventstore.engine import driver_dsn
 from readmodels.consistency import FRESH, Consistency, ConsistencyWaiter
 from readmodels.errors import InvalidQuery
 from readmodels.session import ReadSession
@@ -42,12 +44,38 @@ class QueryResult(Generic[T]):
 
 Handler = Callable[[Q, ReadSession], Awaitable[Any]]
 
+# bare connections for one-statement reads, beside the engine's pool for the others: a
+# statement by key takes a fraction of a millisecond, so a few serve a process's core
+READ_CONNECTIONS = 8
+
 
 class QueryBus:
-    def __init__(self, waiter: ConsistencyWaiter, engine: AsyncEngine) -> None:
+    def __init__(
+        self,
+        waiter: ConsistencyWaiter,
+        engine: AsyncEngine,
+        statement_connections: int = READ_CONNECTIONS,
+    ) -> None:
         self._waiter = waiter
         self._engine = engine
         self._handlers: dict[type[Any], Handler[Any]] = {}
+        # On PostgreSQL a read of one statement needs no transaction, and SQLAlchemy's
+        # checkout, BEGIN, COMMIT and reset cost ten times the statement's own client time
+        # (600 us against 50 us for an order by id): such reads go to bare connections.
+        self._statements = (
+            StatementConnections(driver_dsn(engine.url), statement_connections)
+            if engine.dialect.name == "postgresql"
+            else None
+        )
+
+    def session(self) -> ReadSession:
+        """A session for the reads of one API operation; close it when the operation ends.
+        Its reads may borrow the bus's bare connections, so the bus's owner closes the bus."""
+        return ReadSession(self._engine, self._statements)
+
+    async def close(self) -> None:
+        if self._statements is not None:
+            await self._statements.close()
 
     def register(self, query_type: type[Q], handler: Handler[Q]) -> None:
         if query_type in self._handlers:
@@ -56,7 +84,8 @@ class QueryBus:
 
     async def ask(self, query: Query[T], session: ReadSession | None = None) -> QueryResult[T]:
         """The answer, read through `session` (the caller's operation-wide one) or, without
-        one, through a session of this query alone."""
+        one, through a session of this query alone on the engine (the bare connections are
+        for API operations, whose process closes the bus)."""
         handler = self._handlers.get(type(query))
         if handler is None:
             raise LookupError(f"no handler is registered for {type(query).__name__}")

@@ -1,4 +1,9 @@
-"""The projection_checkpoints table: how far each projection got, and in which state."""
+"""The projection_checkpoints table: how far each projection got, and in which state.
+
+On PostgreSQL every change of a row is also announced on CHECKPOINT_CHANNEL, by the
+statement that makes it: the notification is delivered if and only if the change commits,
+so API processes that run no projection learn of every commit (readmodels/feed.py).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,19 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, String, Table, Text, case, select, update
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    String,
+    Table,
+    Text,
+    case,
+    func,
+    literal,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -22,8 +39,14 @@ projection_checkpoints = Table(
     Column("state", String(16), nullable=False),
     Column("last_error", Text),
     Column("updated_at", UtcDateTime, nullable=False),
+    # bumped by every change: orders statuses that reach a process by different roads
+    Column("revision", BigInteger, nullable=False, server_default="0"),
 )
 _c = projection_checkpoints.c
+
+CHECKPOINT_CHANNEL = "cqrs_orders_projected"
+# a NOTIFY payload is limited to 8000 bytes; the full error stays in the table
+NOTIFIED_ERROR_CHARS = 2000
 
 Checkpoint = Row[Any]  # a row of projection_checkpoints
 
@@ -80,8 +103,23 @@ async def _swap(
     statement = update(projection_checkpoints).where(_c.name == name)
     if at is not None:
         statement = statement.where(_c.position == at)
-    statement = statement.values(**values, updated_at=datetime.now(UTC))
-    changed: Checkpoint | None = (
-        await conn.execute(statement.returning(projection_checkpoints))
-    ).first()
+    statement = statement.values(**values, updated_at=datetime.now(UTC), revision=_c.revision + 1)
+    returning: list[Any] = [projection_checkpoints]
+    if conn.dialect.name == "postgresql":
+        returning.append(func.pg_notify(literal(CHECKPOINT_CHANNEL), _announcement()))
+    changed: Checkpoint | None = (await conn.execute(statement.returning(*returning))).first()
     return changed
+
+
+def _announcement() -> Any:
+    """The changed row as JSON text, for readmodels.feed."""
+    fields = {
+        "name": _c.name,
+        "position": _c.position,
+        "state": _c.state,
+        "last_error": func.left(_c.last_error, NOTIFIED_ERROR_CHARS),
+        "updated_at": _c.updated_at,
+        "revision": _c.revision,
+    }
+    pairs = [part for key, value in fields.items() for part in (literal_column(f"'{key}'"), value)]
+    return func.json_build_object(*pairs).cast(Text)

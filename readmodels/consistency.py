@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from eventstore import EventStore
 from readmodels.errors import InvalidQuery
 from readmodels.hub import UpdateHub
+from readmodels.replica import ReplicaCheckpoints
 from readmodels.status import read_statuses
 from readmodels.views import ProjectionStatus
 
@@ -35,10 +36,19 @@ class ConsistencyProgress:
 
 
 class ConsistencyWaiter:
-    def __init__(self, hub: UpdateHub, store: EventStore, names: Sequence[str]) -> None:
+    def __init__(
+        self,
+        hub: UpdateHub,
+        store: EventStore,
+        names: Sequence[str],
+        replica: ReplicaCheckpoints | None = None,
+    ) -> None:
+        """With `replica`, a position counts as reached once the replica's checkpoints show
+        it too (queries read there)."""
         self._hub = hub
         self._store = store
         self._names = tuple(names)
+        self._replica = replica
 
     def awaited(self, projections: Collection[str] | None) -> tuple[str, ...]:
         """The projections to wait for: the named ones, or all of them for None."""
@@ -90,6 +100,8 @@ class ConsistencyWaiter:
                 statuses = {s.name: s for s in await read_statuses(self._store, names)}
             while True:
                 reached = _reached(statuses, names, position)
+                if reached and self._replica is not None:
+                    reached = await self._replica.reached(names, position, deadline)
                 timed_out = not reached and asyncio.get_running_loop().time() >= deadline
                 yield ConsistencyProgress(
                     position=position,

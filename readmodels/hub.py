@@ -1,14 +1,15 @@
 """Fan-out of projection statuses to in-process listeners, coalescing for slow ones.
 
-The runner publishes after every commit. The hub is also the seam for scale-out: a
-listener of checkpoint notifications from other processes would call `publish` too.
+Statuses arrive by two roads: this process's runner publishes after every commit, and on
+PostgreSQL the checkpoint feed (feed.py) publishes the commits of every process. The same
+commit may come by both, and the roads may reorder: the checkpoint's revision decides.
 """
 
 from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from types import TracebackType
 
 from readmodels.views import ProjectionStatus
@@ -19,11 +20,24 @@ class UpdateHub:
         self._latest: dict[str, ProjectionStatus] = {}
         # weak: a subscription dropped without being closed cannot leak
         self._subscriptions: weakref.WeakSet[Subscription] = weakref.WeakSet()
+        self._observers: list[Callable[[ProjectionStatus], None]] = []
 
     def publish(self, status: ProjectionStatus) -> None:
+        """Hand `status` to every subscriber, unless a status as new or newer came first."""
+        known = self._latest.get(status.name)
+        if known is not None and status.revision and status.revision <= known.revision:
+            return
         self._latest[status.name] = status
+        for observer in self._observers:
+            observer(status)
         for subscription in list(self._subscriptions):
             subscription.offer(status)
+
+    def observe(self, observer: Callable[[ProjectionStatus], None]) -> None:
+        """Call `observer` with every status published from now on, as it is published:
+        for the read side's own machinery, which must not block publishing (clients
+        subscribe)."""
+        self._observers.append(observer)
 
     def latest(self, name: str) -> ProjectionStatus | None:
         """The last status published for `name`: it may lag its table, never lead it."""

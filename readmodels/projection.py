@@ -8,7 +8,7 @@ from typing import Protocol, cast
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from eventstore import RecordedEvent
+from eventstore import LoggedEvent
 from handlers.events import (
     OrderCancelled,
     OrderCreated,
@@ -38,12 +38,13 @@ class Projection(Protocol):
     handles: frozenset[str]
     tables: tuple[Table, ...]
 
-    async def apply(self, conn: AsyncConnection, events: Sequence[RecordedEvent]) -> None: ...
+    async def apply(self, conn: AsyncConnection, events: Sequence[LoggedEvent]) -> None: ...
 
 
-def decoded(events: Sequence[RecordedEvent]) -> list[tuple[RecordedEvent, OrderEvent]]:
+def decoded(events: Sequence[LoggedEvent]) -> list[tuple[LoggedEvent, OrderEvent]]:
     """Each event with its payload, upcast to the current dataclass."""
+    decode = codec.decode
     return [
-        (event, cast(OrderEvent, codec.decode(event.event_type, event.schema_version, event.data)))
+        (event, cast(OrderEvent, decode(event.event_type, event.schema_version, event.data)))
         for event in events
     ]

@@ -32,11 +32,14 @@ class RebuildProgress:
 ProgressCallback = Callable[[RebuildProgress], None]
 
 
-async def log_extent(store: EventStore) -> tuple[int, int]:
-    """How many events the log holds, and the last committed position (which may still
-    be above the read horizon on PostgreSQL): what a rebuild must get past."""
+async def log_extent(store: EventStore, through: int | None = None) -> tuple[int, int]:
+    """How many events the log holds (up to position `through`, if given), and the last
+    committed position (which may still be above the read horizon on PostgreSQL): what a
+    rebuild must get past."""
+    query = select(func.count(), func.coalesce(func.max(events.c.position), 0))
+    if through is not None:
+        query = query.where(events.c.position <= through)
     async with store.engine.connect() as conn:
-        query = select(func.count(), func.coalesce(func.max(events.c.position), 0))
         count, last = (await conn.execute(query.select_from(events))).one()
     return int(count), int(last)
 

@@ -9,6 +9,8 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from eventstore.connections import StatementConnections
+
 
 class ReadSession:
     """Lends its connection to one read at a time, each in a transaction of its own.
@@ -17,10 +19,14 @@ class ReadSession:
     read starts a fresh snapshot, so a read that waited for a position sees the rows that
     wait was for, even when a sibling field read earlier. Reads queue for the connection:
     it runs one statement at a time, and sibling fields resolve concurrently.
+
+    A read of a single statement on PostgreSQL may instead borrow one of `statements`, bare
+    connections lent per statement: one statement sees one snapshot without a transaction.
     """
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, statements: StatementConnections | None = None) -> None:
         self._engine = engine
+        self.statements = statements
         self._connection: AsyncConnection | None = None
         self._lock = asyncio.Lock()
 

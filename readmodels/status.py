@@ -19,6 +19,7 @@ def status_of(row: checkpoints.Checkpoint, head: int) -> ProjectionStatus:
         state=ProjectionState(row.state),
         last_error=row.last_error,
         updated_at=row.updated_at,
+        revision=row.revision,
     )
 
 

@@ -85,6 +85,9 @@ class ProjectionStatus:
     state: ProjectionState
     last_error: str | None
     updated_at: datetime | None
+    # the checkpoint row's change counter: of two statuses, the higher revision is newer
+    # (0: not read from the table, unordered)
+    revision: int = 0
 
     @property
     def lag(self) -> int:

@@ -2,10 +2,12 @@
 
 Appends of this process are announced by the store's PositionSignal, appends of other
 processes by NOTIFY, heard through LISTEN on PostgreSQL. On PostgreSQL an announced
-append may not be readable yet, because an older transaction is still open below it,
-and the commit that ends it is not announced when it is older than the newest append.
-`recheck_later` is the pause before looking again: it starts at a millisecond and
-doubles up to MAX_RECHECK while nothing comes through (a long transaction somewhere).
+append may not be readable yet, because an older transaction is still open below it.
+When that transaction is an append, its commit is announced too (every commit is, not
+only new maxima) and wakes `recheck_later` at once; any other transaction (a long one
+somewhere in the cluster) ends unannounced, so `recheck_later` also looks again after a
+pause that starts at a millisecond and doubles up to MAX_RECHECK while nothing comes
+through.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections.abc import Coroutine
 
 from eventstore import EventStore, PositionSignal
 from eventstore.notify import APPENDED_CHANNEL, PgListener
+from eventstore.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +40,12 @@ class AppendWatch:
     @property
     def latest(self) -> int:
         return self._announced.latest
+
+    @property
+    def generation(self) -> int:
+        """A count of announcements: read it before reading the log, and pass it to
+        `recheck_later`, so that no commit announced in between is waited for."""
+        return self._announced.generation
 
     async def start(self) -> None:
         self._spawn(self._forward_appends())
@@ -59,10 +68,7 @@ class AppendWatch:
     async def close(self) -> None:
         if self._listener is not None:
             await self._listener.close()
-        for task in list(self._tasks):
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(list(self._tasks))
 
     async def refresh(self) -> None:
         """Learn the head from the log itself: at start, and after LISTEN (re)connects,
@@ -73,18 +79,21 @@ class AppendWatch:
         """Until an append beyond `position` is announced, or `at_most` seconds."""
         await self._announced.wait_beyond(position, at_most)
 
-    async def recheck_later(self, pause: float) -> float:
-        """Wait `pause` (less if a newer append is announced) for appended events to come
-        below the read horizon; return the next, doubled pause."""
-        await self._announced.wait_beyond(self._announced.latest, timeout=pause)
+    async def recheck_later(self, pause: float, since: int | None = None) -> float:
+        """Wait `pause`, or less: until an append commits (after the `since`-th
+        announcement, default now), which may bring appended events below the read
+        horizon; return the next, doubled pause."""
+        seen = self._announced.generation if since is None else since
+        await self._announced.wait_after(seen, timeout=pause)
         return min(pause * 2, MAX_RECHECK)
 
     async def _forward_appends(self) -> None:
-        seen = self._store.signal.latest
-        self._announced.publish(seen)
+        signal = self._store.signal
+        seen = signal.generation
+        self._announced.publish(signal.latest)
         while True:
-            seen = await self._store.signal.wait_beyond(seen)
-            self._announced.publish(seen)
+            seen = await signal.wait_after(seen)
+            self._announced.publish(signal.latest)
 
     def _on_notify(self, payload: str) -> None:
         with contextlib.suppress(ValueError):

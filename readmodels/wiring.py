@@ -7,11 +7,14 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
 from eventstore import EventStore
-from readmodels.bus import QueryBus
+from readmodels.bus import READ_CONNECTIONS, QueryBus
 from readmodels.consistency import ConsistencyWaiter
 from readmodels.customer_summaries.projection import CustomerSummariesProjection
 from readmodels.customer_summaries.queries import CustomerSummaryQueries, GetCustomerSummary
+from readmodels.feed import CheckpointFeed
 from readmodels.hub import UpdateHub
 from readmodels.order_views.projection import OrderViewsProjection
 from readmodels.order_views.queries import (
@@ -21,16 +24,24 @@ from readmodels.order_views.queries import (
     SearchOrders,
 )
 from readmodels.projection import Projection
+from readmodels.replica import ReplicaCheckpoints
 from readmodels.runner import ProjectionRunner
 from readmodels.status_queries import GetProjectionStatuses, ProjectionStatusQueries
+from readmodels.wakeups import AppendWatch
 
 
 def default_projections() -> list[Projection]:
     return [OrderViewsProjection(), CustomerSummariesProjection()]
 
 
-def query_bus(store: EventStore, waiter: ConsistencyWaiter, names: Sequence[str]) -> QueryBus:
-    bus = QueryBus(waiter, store.engine)
+def query_bus(
+    store: EventStore,
+    waiter: ConsistencyWaiter,
+    names: Sequence[str],
+    engine: AsyncEngine,
+    statement_connections: int = READ_CONNECTIONS,
+) -> QueryBus:
+    bus = QueryBus(waiter, engine, statement_connections)
     orders = OrderQueries()
     bus.register(GetOrderById, orders.by_id)
     bus.register(GetCustomerOrders, orders.customer_orders)
@@ -42,31 +53,60 @@ def query_bus(store: EventStore, waiter: ConsistencyWaiter, names: Sequence[str]
 
 @dataclass(frozen=True, slots=True)
 class ReadSide:
-    """Everything the API needs of the read side. `async with` runs the projections."""
+    """Everything the API needs of the read side.
+
+    `start` follows the head of the log and (on PostgreSQL) the checkpoints of every
+    process, and runs the projections unless told not to; `async with` starts it with
+    the projections."""
 
     hub: UpdateHub
+    appends: AppendWatch
+    feed: CheckpointFeed
     runner: ProjectionRunner
     waiter: ConsistencyWaiter
     bus: QueryBus
 
     @classmethod
     def create(
-        cls, store: EventStore, projections: Sequence[Projection] | None = None, **runner: Any
+        cls,
+        store: EventStore,
+        projections: Sequence[Projection] | None = None,
+        read_engine: AsyncEngine | None = None,
+        query_connections: int = READ_CONNECTIONS,
+        **runner: Any,
     ) -> ReadSide:
-        """`runner` takes ProjectionRunner's options (batch_size, safety_interval, ...)."""
+        """Queries read through `read_engine` (a replica's), or the store's engine, with
+        `query_connections` bare connections for one-statement reads (PostgreSQL).
+        `runner` takes ProjectionRunner's options (batch_size, safety_interval, ...)."""
         chosen = list(projections) if projections is not None else default_projections()
         names = [projection.name for projection in chosen]
         hub = UpdateHub()
-        waiter = ConsistencyWaiter(hub, store, names)
+        appends = AppendWatch(store)
+        replica = None if read_engine is None else ReplicaCheckpoints(read_engine)
+        waiter = ConsistencyWaiter(hub, store, names, replica)
         return cls(
             hub=hub,
-            runner=ProjectionRunner(store, chosen, hub, **runner),
+            appends=appends,
+            feed=CheckpointFeed(store, hub, names, head=lambda: appends.latest),
+            runner=ProjectionRunner(store, chosen, hub, appends, **runner),
             waiter=waiter,
-            bus=query_bus(store, waiter, names),
+            bus=query_bus(store, waiter, names, read_engine or store.engine, query_connections),
         )
 
+    async def start(self, projections: bool = True) -> None:
+        await self.appends.start()
+        await self.feed.start()
+        if projections:
+            await self.runner.start()
+
+    async def close(self) -> None:
+        await self.runner.close()
+        await self.feed.close()
+        await self.appends.close()
+        await self.bus.close()
+
     async def __aenter__(self) -> ReadSide:
-        await self.runner.start()
+        await self.start()
         return self
 
     async def __aexit__(
@@ -75,4 +115,4 @@ class ReadSide:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        await self.runner.close()
+        await self.close()

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from eventstore import EventStore, RecordedEvent
+from eventstore import EventStore, LoggedEvent
 from readmodels import checkpoints
 from readmodels.db import projection_transaction
 from readmodels.hub import UpdateHub
@@ -65,6 +65,11 @@ class ProjectionWorker:
         return int(self._loaded.position)
 
     @property
+    def revision(self) -> int:
+        """The revision of the checkpoint as last loaded or changed here (0: not loaded)."""
+        return 0 if self._row is None else int(self._row.revision)
+
+    @property
     def _loaded(self) -> checkpoints.Checkpoint:
         if self._row is None:
             raise RuntimeError(f"projection {self.projection.name} is not loaded")
@@ -82,14 +87,14 @@ class ProjectionWorker:
     ) -> bool:
         """Apply batches until the log is exhausted (up to its safe horizon); False if the
         projection failed on an event. The next batch is read while one is applied."""
-        reading = asyncio.ensure_future(self._store.read_all(self.position, batch_size))
+        reading = asyncio.ensure_future(self._store.read_log(self.position, batch_size))
         try:
             while True:
                 events = await reading
                 full = len(events) == batch_size
                 if full:
                     reading = asyncio.ensure_future(
-                        self._store.read_all(events[-1].position, batch_size)
+                        self._store.read_log(events[-1].position, batch_size)
                     )
                 if events and not await self._apply(events, caught_up=not full):
                     return False
@@ -101,7 +106,7 @@ class ProjectionWorker:
                     return True
                 if events and self.position != events[-1].position:  # overtaken: read again
                     _drop(reading)
-                    reading = asyncio.ensure_future(self._store.read_all(self.position, batch_size))
+                    reading = asyncio.ensure_future(self._store.read_log(self.position, batch_size))
         finally:
             _drop(reading)
 
@@ -115,7 +120,7 @@ class ProjectionWorker:
             row = await checkpoints.reset(conn, self.projection.name)
         self._changed(row)
 
-    async def _apply(self, events: Sequence[RecordedEvent], caught_up: bool) -> bool:
+    async def _apply(self, events: Sequence[LoggedEvent], caught_up: bool) -> bool:
         try:
             await self._commit_batch(events, caught_up)
             return True
@@ -151,7 +156,7 @@ class ProjectionWorker:
                 return False
         return True
 
-    async def _commit_batch(self, events: Sequence[RecordedEvent], caught_up: bool) -> None:
+    async def _commit_batch(self, events: Sequence[LoggedEvent], caught_up: bool) -> None:
         """Apply the events and move the checkpoint past them in one transaction; raise
         Overtaken (with the checkpoint reloaded) if it moved under the batch."""
         at = self.position
@@ -175,7 +180,7 @@ class ProjectionWorker:
             raise
         self._changed(row)
 
-    async def _fail(self, event: RecordedEvent, error: Exception) -> None:
+    async def _fail(self, event: LoggedEvent, error: Exception) -> None:
         message = (
             f"event at position {event.position} ({event.event_type} v{event.schema_version}, "
             f"stream {event.stream_id} version {event.version}) failed "

@@ -24,9 +24,11 @@ from strawberry.asgi import GraphQL
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from schema import collector
 from schema.context import Context
 from schema.errors import classify
 from schema.extensions import extensions_for
+from schema.fanout import SharedEventExecutor, encode_message
 from schema.graphiql import graphiql_assets, graphiql_page
 from schema.graphql_ws import ClosingGraphQLWSHandler
 from schema.health import health
@@ -58,6 +60,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         subscription=Subscription,
         extensions=extensions_for(settings),
         config=StrawberryConfig(scalar_map=SCALARS),
+        execution_context_class=SharedEventExecutor,
     )
 
 
@@ -69,6 +72,9 @@ class OrdersGraphQL(GraphQL[Context, None]):
     ) -> Context:
         services: Services = request.app.state.services
         return Context(services=services, request=request, response=response)
+
+    def encode_json(self, data: object) -> str | bytes:
+        return encode_message(data) or super().encode_json(data)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return graphiql_page(GRAPHQL_PATH)
@@ -88,7 +94,9 @@ class OrdersGraphQL(GraphQL[Context, None]):
         return decoded
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(settings: Settings | None = None, *, settle_collector: bool = False) -> Starlette:
+    """The app; `settle_collector` tunes the garbage collector once the services have started
+    (schema/collector.py), which a serving process wants and a test process need not."""
     settings = settings or Settings.from_environment()
     graphql = OrdersGraphQL(
         build_schema(settings),
@@ -101,6 +109,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         app.state.services = await Services.start(settings)
+        if settle_collector:
+            collector.settle()
         try:
             yield
         finally:
@@ -116,4 +126,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(BodySizeLimit)])
 
 
-__all__ = ["create_app"]
+def served_app() -> Starlette:
+    """The app as `cqrs-orders serve` runs it, in every worker process."""
+    return create_app(settle_collector=True)
+
+
+__all__ = ["create_app", "served_app"]

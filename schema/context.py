@@ -25,7 +25,7 @@ class Context:
     services: Services
     request: Request | WebSocket
     response: Response | WebSocket
-    # the operation's reads share it; ReadSessionPerOperation opens and closes it
+    # the operation's reads share it; OperationReads opens and closes it
     session: ReadSession | None = None
     # what the operation's reads had to give up waiting for, for extensions.consistency
     stale_reads: list[Consistency] = field(default_factory=list)

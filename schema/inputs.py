@@ -11,6 +11,7 @@ import strawberry
 from handlers.commands import AddOrderItem, CancelOrder, CreateOrder, RemoveOrderItem, ShipOrder
 from handlers.events import Address, OrderLine
 from schema.errors import ClientError
+from schema.input_values import built_directly
 
 
 def parse_id(value: strawberry.ID | str, field: str) -> UUID:
@@ -25,6 +26,7 @@ def command_id(value: strawberry.ID | None) -> dict[str, Any]:
     return {"command_id": uuid4() if value is None else parse_id(value, "commandId")}
 
 
+@built_directly
 @strawberry.input
 class OrderItemInput:
     product_id: strawberry.ID
@@ -32,6 +34,7 @@ class OrderItemInput:
     unit_price: Decimal
 
 
+@built_directly
 @strawberry.input
 class AddressInput:
     name: str
@@ -52,6 +55,7 @@ class AddressInput:
         )
 
 
+@built_directly
 @strawberry.input
 class CreateOrderInput:
     customer_id: strawberry.ID
@@ -73,6 +77,7 @@ class CreateOrderInput:
         )
 
 
+@built_directly
 @strawberry.input
 class AddOrderItemInput:
     order_id: strawberry.ID
@@ -93,6 +98,7 @@ class AddOrderItemInput:
         )
 
 
+@built_directly
 @strawberry.input
 class RemoveOrderItemInput:
     order_id: strawberry.ID
@@ -109,6 +115,7 @@ class RemoveOrderItemInput:
         )
 
 
+@built_directly
 @strawberry.input
 class ShipOrderInput:
     order_id: strawberry.ID
@@ -127,6 +134,7 @@ class ShipOrderInput:
         )
 
 
+@built_directly
 @strawberry.input
 class CancelOrderInput:
     order_id: strawberry.ID

@@ -18,6 +18,7 @@ from readmodels.queries import OrderFilter as OrderFilterValue
 from readmodels.queries import OrderSortField as OrderSortFieldValue
 from readmodels.queries import SortOrder as SortOrderValue
 from schema.context import Info
+from schema.input_values import built_directly
 from schema.inputs import parse_id
 from schema.scalars import BigInt
 from schema.timeouts import timeout_seconds
@@ -27,6 +28,7 @@ OrderSortField = strawberry.enum(OrderSortFieldValue, name="OrderSortField")
 SortOrder = strawberry.enum(SortOrderValue, name="SortOrder")
 
 
+@built_directly
 @strawberry.input
 class OrderFilter:
     status: OrderStatus | None = None  # type: ignore[valid-type]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -19,64 +20,87 @@ from graphql import (
     StringValueNode,
     ValueNode,
     VariableNode,
+    parse,
 )
 from starlette.websockets import WebSocket
-from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionContext
 from strawberry.types.graphql import OperationType
 
 from schema.context import Context
-
-
-class SubscriptionsOverWebSocketOnly(SchemaExtension):
-    """Refuses a subscription sent over HTTP: there it would run as a query whose root field is
-    a stream, which fails as INTERNAL_SERVER_ERROR. Subscriptions stream over the websocket."""
-
-    def on_validate(self) -> Iterator[None]:
-        execution = self.execution_context
-        context = execution.context
-        if (
-            not execution.pre_execution_errors
-            and isinstance(context, Context)
-            and not isinstance(context.request, WebSocket)
-            and execution.operation_type is OperationType.SUBSCRIPTION
-        ):
-            # a new list: ValidationCache's is shared by every request of the same document
-            execution.pre_execution_errors = [
-                GraphQLError(
-                    "subscriptions are served over a websocket at /graphql "
-                    "(graphql-transport-ws or graphql-ws), not over HTTP",
-                    extensions={"code": "GRAPHQL_VALIDATION_FAILED"},
-                )
-            ]
-        yield
-
 
 # U+0000 and unpaired surrogates: PostgreSQL stores neither, and neither is encodable as UTF-8
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
-class StorableTextOnly(SchemaExtension):
-    """Refuses, as BAD_USER_INPUT naming the input field, an argument whose text holds a
-    character no database stores; otherwise it fails deep in a query or an append as
-    INTERNAL_SERVER_ERROR (PostgreSQL) or is stored as given (SQLite)."""
+def refusal(execution: ExecutionContext) -> GraphQLError | None:
+    """The error refusing a valid document, before execution, for what would otherwise fail
+    deep inside as INTERNAL_SERVER_ERROR; None for a request to execute:
 
-    def on_validate(self) -> Iterator[None]:
-        execution = self.execution_context
-        document = execution.graphql_document
-        if not execution.pre_execution_errors and document is not None:
-            field = _unstorable_argument(document, execution.variables or {})
-            if field is not None:
-                execution.pre_execution_errors = [
-                    GraphQLError(
-                        f"{field} holds a character that cannot be stored "
-                        "(U+0000 or an unpaired surrogate)",
-                        extensions={"code": "BAD_USER_INPUT", "field": field},
-                    )
-                ]
-        yield
+    - a subscription sent over HTTP, where it would run as a query whose root field is a
+      stream; subscriptions stream over the websocket;
+    - an argument whose text holds a character no database stores (BAD_USER_INPUT naming
+      the input field); PostgreSQL fails on it in a query or an append, SQLite stores it.
+    """
+    return _subscription_over_http(execution) or _unstorable_text(execution)
+
+
+def _subscription_over_http(execution: ExecutionContext) -> GraphQLError | None:
+    context = execution.context
+    if (
+        isinstance(context, Context)
+        and not isinstance(context.request, WebSocket)
+        and execution.operation_type is OperationType.SUBSCRIPTION
+    ):
+        return GraphQLError(
+            "subscriptions are served over a websocket at /graphql "
+            "(graphql-transport-ws or graphql-ws), not over HTTP",
+            extensions={"code": "GRAPHQL_VALIDATION_FAILED"},
+        )
+    return None
+
+
+def _unstorable_text(execution: ExecutionContext) -> GraphQLError | None:
+    document, variables = execution.graphql_document, execution.variables or {}
+    if document is None:
+        return None
+    # Almost every request holds no such character: prove that first with the cheap tests,
+    # and search for the field to name only when one may be there.
+    if not _any_unstorable(variables) and not (
+        execution.query is not None and _has_unstorable_literal(execution.query)
+    ):
+        return None
+    field = _unstorable_argument(document, variables)
+    if field is None:
+        return None
+    return GraphQLError(
+        f"{field} holds a character that cannot be stored (U+0000 or an unpaired surrogate)",
+        extensions={"code": "BAD_USER_INPUT", "field": field},
+    )
 
 
 InputPath = tuple[str | int, ...]
+
+
+@functools.lru_cache(maxsize=512)
+def _has_unstorable_literal(query: str) -> bool:
+    """Whether a text literal of a valid document (an argument's or a variable's default)
+    holds the character, remembered by the document's text: clients resend few documents."""
+    return _unstorable_argument(parse(query), {}) is not None
+
+
+def _any_unstorable(value: object) -> bool:
+    """Whether any text in a variable's value, as decoded from JSON, holds the character."""
+    pending = [value]
+    while pending:
+        match pending.pop():
+            case str() as text:
+                if _UNSTORABLE.search(text):
+                    return True
+            case list() as items:
+                pending.extend(items)
+            case dict() as fields:
+                pending.extend(fields.values())
+    return False
 
 
 def _unstorable_argument(document: DocumentNode, variables: Mapping[str, Any]) -> str | None:

@@ -21,6 +21,8 @@ from schema.settings import Settings
 class Services:
     settings: Settings
     engine: AsyncEngine
+    # READ_DATABASE_URL's, when queries read from a replica
+    read_engine: AsyncEngine | None
     store: EventStore
     commands: CommandBus
     read_side: ReadSide
@@ -40,7 +42,9 @@ class Services:
     @classmethod
     async def start(cls, settings: Settings) -> Services:
         """Connect, and start announcing appends and (if enabled) running projections."""
-        engine = await connect_engine(settings.database_url)
+        engine = await connect_engine(
+            settings.database_url, **settings.pool_options(settings.database_url)
+        )
         if engine.dialect.name == "sqlite":
             await upgrade(engine)  # the embedded default needs no setup step
         elif pending := await pending_revisions(engine):
@@ -48,23 +52,46 @@ class Services:
             raise DatabaseUnavailable(
                 f"the database lacks migrations {', '.join(pending)}: run `cqrs-orders migrate`"
             )
-        store = EventStore(engine)
+        read_engine = await _read_engine(settings, engine)
+        store = EventStore(engine, append_connections=settings.append_connections)
         commands = CommandBus()
         register_order_handlers(commands, store)
         services = cls(
             settings=settings,
             engine=engine,
+            read_engine=read_engine,
             store=store,
             commands=commands,
-            read_side=ReadSide.create(store),
+            read_side=ReadSide.create(
+                store, read_engine=read_engine, query_connections=settings.query_connections
+            ),
         )
         store.start()
-        if settings.projections:
-            await services.read_side.runner.start()
+        await services.read_side.start(projections=settings.projections)
         return services
 
     async def stop(self) -> None:
-        if self.settings.projections:
-            await self.read_side.runner.close()
+        await self.read_side.close()
         await self.store.close()
+        if self.read_engine is not None:
+            await self.read_engine.dispose()
         await self.engine.dispose()
+
+
+async def _read_engine(settings: Settings, engine: AsyncEngine) -> AsyncEngine | None:
+    """The engine of READ_DATABASE_URL, a PostgreSQL replica of DATABASE_URL, if set."""
+    if settings.read_database_url is None:
+        return None
+    if engine.dialect.name != "postgresql":
+        await engine.dispose()
+        raise DatabaseUnavailable(
+            "READ_DATABASE_URL names a replica of DATABASE_URL: both must be PostgreSQL"
+        )
+    read_engine = await connect_engine(
+        settings.read_database_url, **settings.pool_options(settings.read_database_url)
+    )
+    if read_engine.dialect.name != "postgresql":
+        await read_engine.dispose()
+        await engine.dispose()
+        raise DatabaseUnavailable("READ_DATABASE_URL must be a PostgreSQL URL")
+    return read_engine

@@ -8,7 +8,9 @@ from collections.abc import AsyncGenerator, Iterator
 import strawberry
 from graphql import located_error
 
+from readmodels.views import ProjectionStatus as ProjectionStatusView
 from schema.context import Info
+from schema.fanout import shared
 from schema.scalars import BigInt
 from schema.timeouts import timeout_seconds
 from schema.types import ConsistencyUpdate, ProjectionStatus
@@ -29,7 +31,7 @@ class Subscription:
             # leaving the block (complete, disconnect, shutdown) unsubscribes from the hub
             async with services.hub.subscribe(names) as updates:
                 async for status in updates:
-                    yield ProjectionStatus.of(status)
+                    yield _shared_status(status)
 
     @strawberry.subscription(
         description="Messages while the awaited projections catch up to position; the last one "
@@ -56,6 +58,19 @@ class Subscription:
                     )
             finally:
                 await progress.aclose()
+
+
+# the GraphQL object of the latest status of each projection: every subscriber gets the hub's
+# same status, and so the same object, whose execution schema.fanout then shares
+_statuses: dict[str, tuple[ProjectionStatusView, ProjectionStatus]] = {}
+
+
+def _shared_status(status: ProjectionStatusView) -> ProjectionStatus:
+    known = _statuses.get(status.name)
+    if known is None or known[0] is not status:
+        known = (status, shared(ProjectionStatus.of(status)))
+        _statuses[status.name] = known
+    return known[1]
 
 
 @contextlib.contextmanager

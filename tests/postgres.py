@@ -63,52 +63,85 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@contextlib.contextmanager
-def _throwaway_cluster() -> Iterator[str]:
+def _binaries() -> Path:
     binaries = _server_binaries()
     if binaries is None:
         _install_server()
         binaries = _server_binaries()
         if binaries is None:
             raise RuntimeError("postgresql was installed but pg_ctl is nowhere to be found")
-    root = Path(tempfile.mkdtemp(prefix="cqrs-orders-pg-"))
-    data = root / "data"
-    run_as: list[str] = []
-    if os.geteuid() == 0:
-        # initdb refuses to run as root: hand the directory to the postgres user
-        shutil.chown(root, "postgres")
-        run_as = ["runuser", "-u", "postgres", "--"]
-    port = _free_port()
-    subprocess.run(
-        [*run_as, str(binaries / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust"],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
-    subprocess.run(
-        [
-            *run_as,
-            str(binaries / "pg_ctl"),
-            "-D",
-            str(data),
-            "-o",
-            options,
-            "-w",
-            "start",
-            "-l",
-            str(root / "log"),
-        ],
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
-    finally:
+    return binaries
+
+
+class _Cluster:
+    """Server binaries run as the postgres user when we are root (initdb refuses root)."""
+
+    def __init__(self, root: Path) -> None:
+        self.binaries = _binaries()
+        self.root = root
+        self.run_as: list[str] = []
+        if os.geteuid() == 0:
+            shutil.chown(root, "postgres")
+            self.run_as = ["runuser", "-u", "postgres", "--"]
+
+    def run(self, program: str, *arguments: str) -> None:
         subprocess.run(
-            [*run_as, str(binaries / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
-            check=False,
+            [*self.run_as, str(self.binaries / program), *arguments],
+            check=True,
             stdout=subprocess.DEVNULL,
         )
+
+    @contextlib.contextmanager
+    def started(self, data: Path, *settings: str) -> Iterator[str]:
+        """Start the cluster in `data` on a free port; yield its admin URL; stop it."""
+        port = _free_port()
+        options = " ".join(
+            [f"-p {port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off", *settings]
+        )
+        log = str(data) + ".log"
+        self.run("pg_ctl", "-D", str(data), "-o", options, "-w", "start", "-l", log)
+        try:
+            yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+        finally:
+            subprocess.run(
+                [*self.run_as, str(self.binaries / "pg_ctl"), "-D", str(data), "-m", "immediate",
+                 "stop"],
+                check=False,
+                stdout=subprocess.DEVNULL,
+            )  # fmt: skip
+
+
+@contextlib.contextmanager
+def _throwaway_cluster() -> Iterator[str]:
+    root = Path(tempfile.mkdtemp(prefix="cqrs-orders-pg-"))
+    try:
+        cluster = _Cluster(root)
+        cluster.run("initdb", "-D", str(root / "data"), "-U", "postgres", "-A", "trust")
+        with cluster.started(root / "data") as url:
+            yield url
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def primary_and_replica(apply_delay_ms: int) -> Iterator[tuple[str, str]]:
+    """A throwaway primary and a hot-standby streaming replica of it that replays each
+    commit `apply_delay_ms` late; yields both admin URLs."""
+    root = Path(tempfile.mkdtemp(prefix="cqrs-orders-replica-"))
+    try:
+        cluster = _Cluster(root)
+        # initdb's pg_hba.conf lets local replication connections in with -A trust
+        cluster.run("initdb", "-D", str(root / "primary"), "-U", "postgres", "-A", "trust")
+        with cluster.started(root / "primary") as primary:
+            port = primary.rsplit(":", 1)[1].split("/")[0]
+            cluster.run(
+                "pg_basebackup", "-D", str(root / "replica"), "-R", "-X", "stream",
+                "-h", "127.0.0.1", "-p", port, "-U", "postgres",
+            )  # fmt: skip
+            delay = f"-c recovery_min_apply_delay={apply_delay_ms}ms -c hot_standby=on"
+            with cluster.started(root / "replica", delay) as replica:
+                yield primary, replica
+    finally:
         shutil.rmtree(root, ignore_errors=True)
 
 

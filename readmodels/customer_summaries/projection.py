@@ -8,11 +8,11 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Table, case, or_, select
+from sqlalchemy import Table, case, or_
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
-from eventstore import RecordedEvent
+from eventstore import LoggedEvent
 from handlers.events import (
     OrderCancelled,
     OrderCreated,
@@ -22,7 +22,7 @@ from handlers.events import (
     OrderShipped,
 )
 from readmodels.customer_summaries.table import customer_orders, customer_summaries
-from readmodels.db import cents, upsert
+from readmodels.db import cents, rows_by_key, upsert
 from readmodels.projection import ORDER_EVENT_TYPES, decoded
 from readmodels.views import OrderStatus
 
@@ -80,14 +80,15 @@ class CustomerSummariesProjection:
     handles = ORDER_EVENT_TYPES
     tables: tuple[Table, ...] = (customer_summaries, customer_orders)
 
-    async def apply(self, conn: AsyncConnection, events: Sequence[RecordedEvent]) -> None:
+    async def apply(self, conn: AsyncConnection, events: Sequence[LoggedEvent]) -> None:
         batch = decoded(events)
         touched = list(dict.fromkeys(event.order_id for _, event in batch))
+        known = await rows_by_key(conn, customer_orders, customer_orders.c.order_id, touched)
         before = {
-            row.order_id: Figures(row.customer_id, OrderStatus(row.status), row.total_cents)
-            for row in await conn.execute(
-                select(customer_orders).where(customer_orders.c.order_id.in_(touched))
+            row["order_id"]: Figures(
+                row["customer_id"], OrderStatus(row["status"]), row["total_cents"]
             )
+            for row in known
         }
         after: dict[UUID, Figures] = dict(before)
         last_order: dict[str, datetime] = {}

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from uuid import UUID
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from eventstore import RecordedEvent
-from readmodels.db import upsert
+from eventstore import LoggedEvent
+from readmodels.db import rows_by_key, upsert
 from readmodels.order_views.fold import evolve
-from readmodels.order_views.table import order_views, row_of, view_of
+from readmodels.order_views.table import order_views, row_of, view_from
 from readmodels.projection import ORDER_EVENT_TYPES, decoded
 from readmodels.views import OrderView
 
@@ -21,16 +21,14 @@ class OrderViewsProjection:
     handles = ORDER_EVENT_TYPES
     tables: tuple[Table, ...] = (order_views,)
 
-    async def apply(self, conn: AsyncConnection, events: Sequence[RecordedEvent]) -> None:
+    async def apply(self, conn: AsyncConnection, events: Sequence[LoggedEvent]) -> None:
         batch = decoded(events)
         # One read of the rows the batch touches, one write of each touched row: a
         # statement per event would cap the projection near ten thousand events a second.
         touched = list(dict.fromkeys(event.order_id for _, event in batch))
         views: dict[UUID, OrderView] = {
-            row.order_id: view_of(row)
-            for row in await conn.execute(
-                select(order_views).where(order_views.c.order_id.in_(touched))
-            )
+            row["order_id"]: view_from(row)
+            for row in await rows_by_key(conn, order_views, order_views.c.order_id, touched)
         }
         for recorded, event in batch:
             views[event.order_id] = evolve(

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import enum
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any, ClassVar
 from uuid import UUID
 
-from sqlalchemy import Select, func, select
+from asyncpg import Record
+from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.sql import ColumnElement
 
 from readmodels.bus import Query
 from readmodels.errors import InvalidQuery
 from readmodels.order_views.search import matching
-from readmodels.order_views.table import order_views, view_of
+from readmodels.order_views.table import order_views, view_from, view_of
 from readmodels.session import ReadSession
 from readmodels.views import OrderPage, OrderStatus, OrderView
 
@@ -109,14 +112,25 @@ def _check_page(page: int, page_size: int) -> None:
         raise InvalidQuery(f"page_size must be between 1 and {MAX_PAGE_SIZE}", "page_size")
 
 
+_BY_ID = select(order_views).where(_c.order_id == bindparam("order_id"))
+_PG_BY_ID = str(_BY_ID.compile(dialect=asyncpg_dialect()))  # type: ignore[no-untyped-call]
+
+
+def _view_of_record(record: Record) -> OrderView:
+    row = dict(record.items())
+    row["items"] = json.loads(row["items"])  # bare asyncpg returns JSON as its text
+    return view_from(row)
+
+
 class OrderQueries:
     """The handlers of the order_views queries."""
 
     async def by_id(self, query: GetOrderById, session: ReadSession) -> OrderView | None:
+        if session.statements is not None:
+            record = await session.statements.fetchrow(_PG_BY_ID, query.order_id)
+            return None if record is None else _view_of_record(record)
         async with session.reading() as conn:
-            row = (
-                await conn.execute(select(order_views).where(_c.order_id == query.order_id))
-            ).first()
+            row = (await conn.execute(_BY_ID, {"order_id": query.order_id})).first()
         return None if row is None else view_of(row)
 
     async def customer_orders(self, query: GetCustomerOrders, session: ReadSession) -> OrderPage:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -99,33 +100,38 @@ def row_of(view: OrderView) -> Row:
 
 
 def view_of(row: Any) -> OrderView:
+    """The view of a row of a query (a SQLAlchemy Row)."""
+    return view_from(row._mapping)
+
+
+def view_from(row: Mapping[str, Any]) -> OrderView:
     return OrderView(
-        id=row.order_id,
-        customer_id=row.customer_id,
-        status=OrderStatus(row.status),
+        id=row["order_id"],
+        customer_id=row["customer_id"],
+        status=OrderStatus(row["status"]),
         items=tuple(
             OrderLine(
                 product_id=item["product_id"],
                 quantity=item["quantity"],
                 unit_price=Decimal(item["unit_price"]),
             )
-            for item in row.items
+            for item in row["items"]
         ),
         shipping_address=Address(
-            name=row.ship_name,
-            line1=row.ship_line1,
-            line2=row.ship_line2,
-            city=row.ship_city,
-            postal_code=row.ship_postal_code,
-            country=row.ship_country,
+            name=row["ship_name"],
+            line1=row["ship_line1"],
+            line2=row["ship_line2"],
+            city=row["ship_city"],
+            postal_code=row["ship_postal_code"],
+            country=row["ship_country"],
         ),
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        shipped_at=row.shipped_at,
-        carrier=row.carrier,
-        tracking_number=row.tracking_number,
-        cancelled_at=row.cancelled_at,
-        cancellation_reason=row.cancellation_reason,
-        version=row.version,
-        last_position=row.last_position,
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        shipped_at=row["shipped_at"],
+        carrier=row["carrier"],
+        tracking_number=row["tracking_number"],
+        cancelled_at=row["cancelled_at"],
+        cancellation_reason=row["cancellation_reason"],
+        version=row["version"],
+        last_position=row["last_position"],
     )

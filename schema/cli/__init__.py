@@ -9,9 +9,10 @@ import sys
 from collections.abc import Sequence
 
 from eventstore import DatabaseUnavailable
-from schema.cli import demo, migrate, projections, serve
+from schema.cli import demo, migrate, project, projections, serve
+from schema.settings import InvalidSetting
 
-SUBCOMMANDS = [serve, migrate, projections, demo]
+SUBCOMMANDS = [serve, project, migrate, projections, demo]
 
 
 def parser() -> argparse.ArgumentParser:
@@ -36,7 +37,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = arguments.run(arguments)
         if asyncio.iscoroutine(result):
             result = asyncio.run(result)
-    except DatabaseUnavailable as error:
+    except (DatabaseUnavailable, InvalidSetting) as error:
         print(f"cqrs-orders: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -42,8 +42,8 @@ async def run_rebuild(arguments: argparse.Namespace) -> int:
     store = await _open_store()
     if store is None:
         return 2
+    side = ReadSide.create(store)
     try:
-        side = ReadSide.create(store)
         known = side.runner.names
         if not arguments.all and arguments.name not in known:
             print(
@@ -51,12 +51,16 @@ async def run_rebuild(arguments: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 2
+        # no runner here; when a running process holds a projection, that one replays it,
+        # and its progress arrives through the checkpoint feed
+        await side.start(projections=False)
         healthy = [
             await _rebuild(side, store, name)
             for name in (known if arguments.all else [arguments.name])
         ]
         return 0 if all(healthy) else 1
     finally:
+        await side.close()
         await store.engine.dispose()
 
 

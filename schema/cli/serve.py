@@ -1,4 +1,8 @@
-"""`cqrs-orders serve`: the GraphQL API under uvicorn, with the projections in-process."""
+"""`cqrs-orders serve`: the GraphQL API under uvicorn, with the projections in-process.
+
+With `--workers N` on PostgreSQL every worker process stands by for every projection and
+one runs each (readmodels/leases.py); `--projections off` leaves them to `project`.
+"""
 
 from __future__ import annotations
 
@@ -46,17 +50,27 @@ def run(arguments: argparse.Namespace) -> int:
         raise DatabaseUnavailable(
             "SQLite has a single writer: --workers needs PostgreSQL (set DATABASE_URL)"
         )
+    if is_sqlite and not settings.projections:
+        raise DatabaseUnavailable(
+            "SQLite runs the projections in the API process: --projections off needs "
+            "PostgreSQL, where `cqrs-orders project` runs them (set DATABASE_URL)"
+        )
     # fail here with one line rather than inside every worker's startup
     asyncio.run(check_database(settings))
     signal.signal(signal.SIGTERM, _exit_cleanly)
     uvicorn.run(
-        "schema.app:create_app",
+        "schema.app:served_app",
         factory=True,
         host=arguments.host,
         port=arguments.port,
         workers=arguments.workers,
         ws_max_size=MAX_WEBSOCKET_MESSAGE_BYTES,
+        # messages are small JSON: compressing each for each subscriber cost more server time
+        # than everything else of a fan-out but the socket writes
+        ws_per_message_deflate=False,
         log_level="info",
+        # a log line per request costs more server time than a small query's own reads
+        access_log=False,
     )
     return 0
 

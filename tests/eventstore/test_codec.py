@@ -78,3 +78,29 @@ def test_a_class_registers_once() -> None:
     codec = codec_with_upcasters()
     with pytest.raises(ValueError, match="twice"):
         codec.register(Happened, name="Other")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Checked:
+    amount: Decimal
+    note: str = "none"
+
+    def __post_init__(self) -> None:
+        if self.amount < 0:
+            raise ValueError("negative")
+
+
+def test_defaults_and_post_init_checks_still_apply_when_decoding() -> None:
+    codec = EventCodec()
+    codec.register(Checked, name="Checked")
+
+    assert codec.decode("Checked", 1, {"amount": "1.5"}) == Checked(amount=Decimal("1.5"))
+    with pytest.raises(ValueError, match="negative"):
+        codec.decode("Checked", 1, {"amount": "-1"})
+
+
+def test_a_missing_field_is_refused() -> None:
+    with pytest.raises(TypeError, match="note"):
+        codec_with_upcasters().decode(
+            "Happened", 3, {"id": str(uuid4()), "lines": [], "at": "2026-01-01T00:00:00+00:00"}
+        )

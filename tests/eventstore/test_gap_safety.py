@@ -147,3 +147,19 @@ async def test_a_tailing_reader_sees_every_committed_position_once_in_order(
     assert seen == sorted(seen), "positions must come in order"
     assert len(seen) == len(set(seen)), "no position may come twice"
     assert set(seen) == committed, f"missed {len(committed - set(seen))} committed positions"
+
+
+async def test_read_log_keeps_the_same_horizon(pg_store: EventStore) -> None:
+    async with pg_store.engine.connect() as older, pg_store.engine.connect() as newer:
+        older_position = await append_on(pg_store, older)
+        await append_on(pg_store, newer)
+        await newer.commit()
+
+        held_back = await pg_store.read_log(0)
+        await older.commit()
+
+    assert held_back == []
+    async with asyncio.timeout(10):
+        while len(settled := await pg_store.read_log(0)) < 4:
+            await pg_store.signal.wait_beyond(pg_store.signal.latest, timeout=0.05)
+    assert settled[1].position == older_position

@@ -8,7 +8,7 @@ from uuid import uuid4
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from eventstore import EventStore, NewEvent
+from eventstore import EventStore, NewEvent, PositionSignal
 from eventstore.notify import APPENDED_CHANNEL, PgListener
 
 
@@ -62,3 +62,18 @@ async def test_a_dropped_listen_connection_comes_back_and_hears_again(pg_store: 
         assert position == result.position
     finally:
         await listener.close()
+
+
+async def test_a_lower_position_is_news_but_not_a_new_maximum() -> None:
+    signal = PositionSignal()
+    signal.publish(20)
+    seen = signal.generation
+    any_news = asyncio.create_task(signal.wait_after(seen))
+    new_maximum = asyncio.create_task(signal.wait_beyond(20))
+
+    signal.publish(10)  # an older transaction's append, committed late
+
+    assert await any_news == seen + 1
+    assert not new_maximum.done()
+    signal.publish(30)
+    assert await new_maximum == 30

@@ -163,3 +163,20 @@ async def test_event_ids_are_unique_across_the_log(store: EventStore) -> None:
         await store.append("s-2", "S", [event], 0, uuid4())
     await readable(store, first.position)
     assert [e.event_id for e in await store.read_all()] == [event.event_id]
+
+
+async def test_read_log_reads_what_read_all_does_with_what_projections_use(
+    store: EventStore,
+) -> None:
+    for stream in ("a", "b"):
+        last = await store.append(stream, "S", [new(s=stream), new(s=stream)], 0, uuid4())
+    await readable(store, last.position)
+
+    full = await store.read_all(0, limit=3)
+    lean = await store.read_log(0, limit=3)
+
+    assert [
+        (e.position, e.stream_id, e.version, e.event_type, e.schema_version, e.data) for e in full
+    ] == [tuple(e) for e in lean]
+    assert await store.read_log(full[-1].position) == await store.read_log(lean[-1].position)
+    assert [e.stream_id for e in await store.read_log(lean[-1].position)] == ["b"]

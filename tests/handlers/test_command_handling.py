@@ -12,7 +12,13 @@ import pytest
 from eventstore import EventStore, NewEvent
 from handlers.bus import CommandBus
 from handlers.commands import AddOrderItem, CancelOrder, ShipOrder
-from handlers.errors import InvalidInput, OrderNotFound, UnknownCommand, VersionConflict
+from handlers.errors import (
+    InvalidInput,
+    InvalidState,
+    OrderNotFound,
+    UnknownCommand,
+    VersionConflict,
+)
 from handlers.events import OrderItemAdded, codec, stream_id_of
 from handlers.order import fold
 from handlers.orders import register_order_handlers
@@ -172,3 +178,14 @@ async def test_a_version_1_item_event_is_upcast_on_read(bus: CommandBus, store: 
     # the handler folds the upcast event: the same price is accepted, the line grows
     outcome = await bus.dispatch(add_mugs(created.order_id, expected_version=2))
     assert outcome.version == 3
+
+
+async def test_creating_an_order_that_exists_is_refused_and_appends_nothing(
+    bus: CommandBus, store: EventStore
+) -> None:
+    first = await bus.dispatch(create_order())
+
+    with pytest.raises(InvalidState):
+        await bus.dispatch(create_order(order_id=first.order_id))
+
+    assert len(await store.read_stream(first.stream_id)) == 1

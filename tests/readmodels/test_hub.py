@@ -9,7 +9,7 @@ from readmodels import ProjectionState, ProjectionStatus, UpdateHub
 
 
 def status(
-    name: str, position: int, state: ProjectionState = ProjectionState.RUNNING
+    name: str, position: int, state: ProjectionState = ProjectionState.RUNNING, revision: int = 0
 ) -> ProjectionStatus:
     return ProjectionStatus(
         name=name,
@@ -18,7 +18,27 @@ def status(
         state=state,
         last_error=None,
         updated_at=None,
+        revision=revision,
     )
+
+
+async def test_a_status_older_by_revision_than_the_last_published_is_dropped() -> None:
+    """The same commit comes from this process's runner and from NOTIFY, and a rebuild
+    elsewhere moves the position back to 0: the checkpoint's revision orders them."""
+    hub = UpdateHub()
+    published: list[ProjectionStatus] = []
+    hub.observe(published.append)
+
+    hub.publish(status("a", 50, revision=7))
+    hub.publish(status("a", 40, revision=6))  # late, by the other road
+    hub.publish(status("a", 50, revision=7))  # the same commit again
+    hub.publish(status("a", 0, ProjectionState.REBUILDING, revision=8))
+
+    assert published == [
+        status("a", 50, revision=7),
+        status("a", 0, ProjectionState.REBUILDING, revision=8),
+    ]
+    assert hub.latest("a") == published[-1]
 
 
 async def test_a_slow_consumer_gets_the_newest_status_of_each_projection() -> None:

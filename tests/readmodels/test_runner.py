@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from uuid import UUID, uuid4
 
+import pytest
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -25,6 +26,7 @@ from readmodels import (
 from readmodels.checkpoints import projection_checkpoints
 from readmodels.order_views.projection import OrderViewsProjection
 from readmodels.order_views.table import order_views
+from readmodels.runner import _first_of
 from tests.readmodels.conftest import NO_SAFETY_NET, QUICK_RETRY, add_item, create_order, line
 
 
@@ -208,3 +210,36 @@ async def test_a_failed_projection_is_tried_again_when_the_runner_restarts(
         bob.position,
         None,
     )
+
+
+async def test_the_wait_for_the_first_of_two_stays_cancelled_while_the_other_ends() -> None:
+    # the follower's sleep between batches: an append wins, the wait for a reload is
+    # cancelled and ending; a close that cancels the follower right then must stop it,
+    # where it used to be swallowed (the follower went on, and the close hung)
+    cleaning, release = asyncio.Event(), asyncio.Event()
+
+    async def appended() -> None:
+        pass
+
+    async def reload_slow_to_end() -> None:
+        try:
+            await asyncio.Event().wait()
+        finally:
+            cleaning.set()
+            await release.wait()
+
+    waiting = asyncio.create_task(_first_of(appended(), reload_slow_to_end()))
+    await cleaning.wait()
+    waiting.cancel()
+
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    release.set()
+
+
+async def test_the_wait_for_the_first_of_two_raises_what_the_first_raised() -> None:
+    async def failing() -> None:
+        raise RuntimeError("the database went away")
+
+    with pytest.raises(RuntimeError, match="went away"):
+        await _first_of(failing(), asyncio.Event().wait())

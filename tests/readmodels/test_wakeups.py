@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import UTC, datetime
+from uuid import uuid4
+
+import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from eventstore import EventStore, create_engine
+from eventstore import EventStore, NewEvent, create_engine
 from handlers.bus import CommandBus
+from handlers.events import OrderCreated, codec, stream_id_of
 from handlers.orders import register_order_handlers
-from readmodels import ReadSide
-from tests.readmodels.conftest import NO_SAFETY_NET, create_order
+from readmodels import ReadSide, runner, wakeups
+from tests.readmodels.conftest import NO_SAFETY_NET, address, create_order, line
 
 
 async def test_appends_of_this_process_wake_the_runner(
@@ -60,5 +66,70 @@ async def test_events_held_back_by_an_open_transaction_are_applied_once_it_ends(
         # re-checks while it knows of unread appends can bring it there
         released = await side.waiter.wait_for(outcome.position, timeout=10)
 
+    assert held_back.stale
+    assert not released.stale
+
+
+async def until_an_append_waits_for_a_lock(engine: AsyncEngine) -> None:
+    async with asyncio.timeout(10), engine.connect() as conn:
+        waiting = text(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+            "AND datname = current_database()"
+        )
+        while not (await conn.execute(waiting)).scalar():
+            await conn.rollback()
+
+
+@pytest.mark.parametrize("older_appender", ["this process", "another process"])
+async def test_a_late_commit_of_an_older_append_wakes_the_runner_at_once(
+    pg_engine: AsyncEngine,
+    pg_store: EventStore,
+    postgres_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    older_appender: str,
+) -> None:
+    # the re-check back-off alone would take an hour: only the announcement of the older
+    # append's commit (not a new maximum) can bring the runner past the newer one
+    monkeypatch.setattr(runner, "MIN_RECHECK", NO_SAFETY_NET)
+    monkeypatch.setattr(wakeups, "MAX_RECHECK", NO_SAFETY_NET)
+    other_engine = create_engine(postgres_url)
+    other = EventStore(other_engine)  # its own signal: only its NOTIFY reaches the runner
+    other.start()
+    older_store = pg_store if older_appender == "this process" else other
+    bus = CommandBus()
+    register_order_handlers(bus, pg_store)
+    order_id = uuid4()
+    kind, schema_version, data = codec.encode(
+        OrderCreated(
+            order_id=order_id,
+            customer_id="ada",
+            items=(line("mug"),),
+            shipping_address=address(),
+            occurred_at=datetime.now(UTC),
+        )
+    )
+    created = [NewEvent(event_type=kind, schema_version=schema_version, data=data)]
+    try:
+        async with ReadSide.create(pg_store, safety_interval=NO_SAFETY_NET) as side:
+            async with pg_engine.connect() as blocker:
+                # holds the stream's first version: the older append takes its transaction
+                # id (its command record goes in first), then waits on the events' key
+                await pg_store.append_in_transaction(
+                    blocker, stream_id_of(order_id), "Order", created, 0, uuid4()
+                )
+                older = asyncio.create_task(
+                    older_store.append(stream_id_of(order_id), "Order", created, 0, uuid4())
+                )
+                await until_an_append_waits_for_a_lock(pg_engine)
+                newer = await create_order(bus, "bob")
+                held_back = await side.waiter.wait_for(newer.position, timeout=0.2)
+                await blocker.rollback()
+            older_position = (await older).position
+            released = await side.waiter.wait_for(newer.position, timeout=10)
+    finally:
+        await other.close()
+        await other_engine.dispose()
+
+    assert older_position < newer.position
     assert held_back.stale
     assert not released.stale

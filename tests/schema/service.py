@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,14 +54,21 @@ class Server:
 
 @contextlib.contextmanager
 def serving(
-    backend: str, database_url: str, cwd: Path, env: Mapping[str, str] | None = None
+    backend: str,
+    database_url: str,
+    cwd: Path,
+    env: Mapping[str, str] | None = None,
+    arguments: Sequence[str] = (),
 ) -> Iterator[Server]:
-    """`python -m schema.cli serve --port 0` until the block ends, then SIGTERM; the server
-    must exit 0 with no traceback in its log."""
+    """`python -m schema.cli serve --port 0 [arguments]` until the block ends, then SIGTERM;
+    the server must exit 0 with no traceback in its log."""
     environment = {k: v for k, v in os.environ.items() if k not in _SETTINGS}
     environment |= {"DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1", **(env or {})}
     process = subprocess.Popen(
-        [sys.executable, "-m", "schema.cli", "serve", "--host", "127.0.0.1", "--port", "0"],
+        [
+            *(sys.executable, "-m", "schema.cli", "serve", "--host", "127.0.0.1", "--port", "0"),
+            *arguments,
+        ],
         cwd=cwd,
         env=environment,
         stdin=subprocess.DEVNULL,

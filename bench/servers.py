@@ -1,0 +1,130 @@
+"""Server processes under test: started pinned, awaited until they answer, stopped after."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from bench.pinning import pinned, server_core
+
+HOST = "127.0.0.1"
+CATCH_UP_LIMIT_S = 120
+
+
+@dataclass(frozen=True, slots=True)
+class Server:
+    name: str
+    host: str
+    port: int
+    pid: int
+    log: IO[bytes]
+
+    def log_tail(self, lines: int = 40) -> str:
+        self.log.seek(0)
+        return "\n".join(self.log.read().decode(errors="replace").splitlines()[-lines:])
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the process so far, from /proc."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def affinity(self) -> str:
+        return ",".join(str(core) for core in sorted(os.sched_getaffinity(self.pid)))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+async def fetch(host: str, port: int, path: str) -> tuple[int, bytes]:
+    """One GET on a fresh connection (for readiness and health, not for load)."""
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+        answer = await reader.read()
+    finally:
+        writer.close()
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return int(head[9:12]), body
+
+
+@contextlib.asynccontextmanager
+async def serve(
+    name: str, argv: list[str], env: dict[str, str], port: int
+) -> AsyncIterator[Server]:
+    """Run argv pinned to the server core until it answers GET /health, then SIGTERM it."""
+    with tempfile.TemporaryFile() as log:
+        process = await asyncio.create_subprocess_exec(
+            *pinned(argv, server_core()),
+            env={**os.environ, **env},
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=log,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        try:
+            await _ready(name, process, port, log)
+            yield Server(name, HOST, port, process.pid, log)
+        finally:
+            await stop(process)
+
+
+async def stop(process: asyncio.subprocess.Process) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within 15 s."""
+    if process.returncode is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(process.wait(), 15)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+
+
+async def _ready(name: str, process: asyncio.subprocess.Process, port: int, log: IO[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.returncode is not None:
+            raise RuntimeError(f"{name} exited with {process.returncode}:\n{_tail(log)}")
+        with contextlib.suppress(OSError):
+            status, _ = await fetch(HOST, port, "/health")
+            if status == 200:
+                return
+        await asyncio.sleep(0.1)  # polling a process that has no other way to say it is up
+    raise RuntimeError(f"{name} did not answer within 60 s:\n{_tail(log)}")
+
+
+def _tail(log: IO[bytes]) -> str:
+    log.seek(0)
+    return "\n".join(log.read().decode(errors="replace").splitlines()[-30:])
+
+
+def service_argv(port: int) -> list[str]:
+    """`cqrs-orders serve` with the projections in the process, one uvicorn process."""
+    serve = ["serve", "--host", HOST, "--port", str(port), "--workers", "1", "--projections", "on"]
+    return [sys.executable, "-m", "schema.cli", *serve]
+
+
+async def caught_up(server: Server) -> None:
+    """Until the service's projections have applied the whole log (its /health says lag 0),
+    so that a measurement does not share the server's core with a catch-up."""
+    deadline = time.monotonic() + CATCH_UP_LIMIT_S
+    while True:
+        status, body = await fetch(server.host, server.port, "/health")
+        lags = [p["lag"] for p in json.loads(body)["projections"].values()] if status == 200 else []
+        if lags and not any(lags):
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{server.name}: projections not caught up: {body[:300]!r}")
+        await asyncio.sleep(0.05)
