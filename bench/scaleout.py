@@ -46,6 +46,7 @@ from bench.http import CREATE_ORDER, order_input
 from bench.report import cpu_model, git_revision, load_average, percentile
 from bench.servers import CATCH_UP_LIMIT_S, HOST, Server, caught_up, fetch, free_port, stop
 from eventstore import create_engine
+from eventstore.tasks import cancel_and_wait
 from migrations import upgrade
 
 CONNECTIONS = 32
@@ -385,10 +386,8 @@ class Bench:
             await self.observed.until(live.answers[0][0], START_LIMIT_S)
             yield
         finally:
-            listener.cancel()
+            await cancel_and_wait([listener])
             await connection.close()
-            with contextlib.suppress(asyncio.CancelledError):
-                await listener
 
     async def cells(
         self, counts: list[int], warmup: float, seconds: float, repeats: int

@@ -10,6 +10,7 @@ from typing import Any
 
 from gql import GraphQLRequest
 
+from eventstore.tasks import cancel_and_wait
 from tests.scaleout.database import DEFAULT_PROJECTIONS
 from tests.schema.service import Api, Server, create_order, unique, websocket_session
 
@@ -77,9 +78,7 @@ async def watching(server: Server, live_through: Api) -> AsyncIterator[Watcher]:
                         raise
             yield watcher
         finally:
-            listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await listener
+            await cancel_and_wait([listener])
 
 
 class Load:

@@ -19,6 +19,7 @@ import uvicorn
 import websockets
 from websockets.asyncio.client import ClientConnection
 
+from eventstore.tasks import cancel_and_wait
 from readmodels.hub import UpdateHub
 from readmodels.views import ProjectionState, ProjectionStatus
 from schema.app import create_app
@@ -147,9 +148,7 @@ async def test_connections_dropped_while_updates_are_pushed_leave_no_subscriber(
         for connection in connections[::2]:
             connection.transport.abort()
         # the others close with a close frame as the stack unwinds
-    pushing.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await pushing
+    await cancel_and_wait([pushing])
     await until_subscribers(hub, partial(operator.eq, 0), "every subscriber to leave the hub")
 
 
