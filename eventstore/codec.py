@@ -129,26 +129,39 @@ def _slots_filled_by_init(cls: type[Any], fields: list[dataclasses.Field[Any]]) 
 
 
 def _slot_decoder(cls: type[Any], fields: list[tuple[str, _Convert]]) -> _Convert:
-    """Fills the slots directly, as __init__ would: a frozen dataclass's __init__ stores
-    each field through object.__setattr__, which made up most of the cost of decoding
-    a rebuild's events."""
-    stores = [
-        (name, None if convert is _identity else convert, cls.__dict__[name].__set__)
-        for name, convert in fields
+    """Fills the slots directly, as __init__ would, in a function written for the class:
+    a frozen dataclass's __init__ stores each field through object.__setattr__, and a
+    loop over the fields costs as much again; the two made up most of the cost of
+    decoding a rebuild's events."""
+    names = [name for name, _ in fields]
+    scope: dict[str, Any] = {"new": object.__new__, "cls": cls, "missing": _missing_field}
+    lines = ["def decode(data):", "    try:", "        obj = new(cls)"]
+    for index, (name, convert) in enumerate(fields):
+        scope[f"store_{index}"] = cls.__dict__[name].__set__
+        value = f"data[{name!r}]"
+        if convert is not _identity:
+            scope[f"convert_{index}"] = convert
+            value = f"convert_{index}({value})"
+        lines.append(f"        store_{index}(obj, {value})")
+    lines += [
+        "        return obj",
+        "    except KeyError as error:",
+        f"        raise missing(cls, {names!r}, data, error) from None",
     ]
-    new = object.__new__
-
-    def decode(data: JsonObject) -> Any:
-        obj = new(cls)
-        for name, convert, store in stores:
-            try:
-                value = data[name]
-            except KeyError:
-                raise TypeError(f"{cls.__name__} misses its field {name!r}") from None
-            store(obj, value if convert is None else convert(value))
-        return obj
-
+    exec("\n".join(lines), scope)
+    decode: _Convert = scope["decode"]
     return decode
+
+
+def _missing_field(
+    cls: type[Any], names: list[str], data: JsonObject, error: KeyError
+) -> Exception:
+    """What a generated decoder raises on a KeyError: TypeError naming the field that
+    the data lacks, else the KeyError itself (raised by a field's conversion)."""
+    missing = next((name for name in names if name not in data), None)
+    if missing is None:
+        return error
+    return TypeError(f"{cls.__name__} misses its field {missing!r}")
 
 
 def _hinted_fields(cls: type[Any]) -> list[tuple[dataclasses.Field[Any], Any]]:
@@ -200,7 +213,7 @@ def _decoder_for(hint: Any) -> _Convert:
         return lambda value: None if value is None else inner(value)
     if typing.get_origin(hint) is tuple:
         item = _decoder_for(typing.get_args(hint)[0])
-        return lambda value: tuple(item(v) for v in value)
+        return lambda value: tuple([item(v) for v in value])
     if hint is datetime:
         return datetime.fromisoformat
     if hint in (Decimal, UUID) or (isinstance(hint, type) and issubclass(hint, enum.Enum)):

@@ -7,20 +7,25 @@ so API processes that run no projection learn of every commit (readmodels/feed.p
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     String,
     Table,
     Text,
+    and_,
+    bindparam,
     case,
     func,
     literal,
     literal_column,
+    not_,
     select,
     update,
 )
@@ -71,44 +76,88 @@ async def advance(
 ) -> Checkpoint | None:
     """Move past a batch just applied. A rebuild stays REBUILDING until it is caught up;
     any success clears FAILED."""
-    running, rebuilding = ProjectionState.RUNNING.value, ProjectionState.REBUILDING.value
-    state = running if caught_up else case((_c.state == rebuilding, rebuilding), else_=running)
-    return await _swap(conn, name, at, position=to, state=state, last_error=None)
+    return await _swap(conn, "advance", name, at, to=to, caught_up=caught_up)
 
 
 async def settle(conn: AsyncConnection, name: str, at: int) -> Checkpoint | None:
     """A rebuild that is caught up without a last batch to apply is done."""
-    return await _swap(conn, name, at, state=ProjectionState.RUNNING.value)
+    return await _swap(conn, "settle", name, at)
 
 
 async def fail(conn: AsyncConnection, name: str, at: int, error: str) -> Checkpoint | None:
-    return await _swap(conn, name, at, state=ProjectionState.FAILED.value, last_error=error)
+    return await _swap(conn, "fail", name, at, error=error)
 
 
 async def reset(conn: AsyncConnection, name: str) -> Checkpoint:
-    row = await _swap(
-        conn, name, None, position=0, state=ProjectionState.REBUILDING.value, last_error=None
-    )
+    row = await _swap(conn, "reset", name, None)
     if row is None:
         raise LookupError(f"projection {name} has no checkpoint row")
     return row
 
 
+_RUNNING, _REBUILDING = ProjectionState.RUNNING.value, ProjectionState.REBUILDING.value
+# What each change sets besides updated_at and revision, from the bind parameters its
+# caller passes (named unlike any column, as SQLAlchemy requires of an UPDATE's).
+_CHANGES: dict[str, dict[str, Any]] = {
+    "advance": {
+        "position": bindparam("to", type_=BigInteger),
+        "state": case(
+            (
+                and_(_c.state == _REBUILDING, not_(bindparam("caught_up", type_=Boolean))),
+                _REBUILDING,
+            ),
+            else_=_RUNNING,
+        ),
+        "last_error": None,
+    },
+    "settle": {"state": _RUNNING},
+    "fail": {
+        "state": ProjectionState.FAILED.value,
+        "last_error": bindparam("error", type_=Text),
+    },
+    "reset": {"position": 0, "state": _REBUILDING, "last_error": None},
+}
+
+
 async def _swap(
-    conn: AsyncConnection, name: str, at: int | None, **values: Any
+    conn: AsyncConnection, change: str, name: str, at: int | None, **parameters: Any
 ) -> Checkpoint | None:
     """Change the row only while it is still at position `at` (None: wherever it is), and
     return it as changed, or None when someone else moved it: a runner whose batch was
     overtaken (by a rebuild, or by another process) must roll back, not apply it twice."""
-    statement = update(projection_checkpoints).where(_c.name == name)
+    statement = _swap_statement(change, conn.dialect.name == "postgresql", at is not None)
+    parameters.update(checkpoint=name, now=datetime.now(UTC))
     if at is not None:
-        statement = statement.where(_c.position == at)
-    statement = statement.values(**values, updated_at=datetime.now(UTC), revision=_c.revision + 1)
-    returning: list[Any] = [projection_checkpoints]
-    if conn.dialect.name == "postgresql":
-        returning.append(func.pg_notify(literal(CHECKPOINT_CHANNEL), _announcement()))
-    changed: Checkpoint | None = (await conn.execute(statement.returning(*returning))).first()
+        parameters["at"] = at
+    changed: Checkpoint | None = (await conn.execute(statement, parameters)).first()
     return changed
+
+
+# built once: building it anew for each batch cost more client time than the rest of
+# the batch's transaction
+@functools.cache
+def _swap_statement(change: str, postgres: bool, guarded: bool) -> Any:
+    statement = update(projection_checkpoints).where(_c.name == bindparam("checkpoint"))
+    if guarded:
+        statement = statement.where(_c.position == bindparam("at"))
+    statement = statement.values(
+        **_CHANGES[change],
+        updated_at=bindparam("now", type_=UtcDateTime),
+        revision=_c.revision + 1,
+    )
+    returning: list[Any] = [projection_checkpoints]
+    if postgres:
+        returning += [
+            func.pg_notify(literal(CHECKPOINT_CHANNEL), _announcement()),
+            # Every transaction of the runner that writes ends with a change of its
+            # checkpoint, which makes it commit without waiting for the WAL flush, with no
+            # statement of its own. Safe for read tables: a crash can lose only the last
+            # commits, rows and checkpoint together, and the runner applies those events
+            # again from the older checkpoint. It keeps each commit short, and a short
+            # transaction holds back the read horizon of other readers less.
+            func.set_config("synchronous_commit", "off", True),
+        ]
+    return statement.returning(*returning)
 
 
 def _announcement() -> Any:

@@ -1,11 +1,9 @@
-"""SQL helpers of the read models: metadata, batched reads and upserts, exact cents, write
-transactions."""
+"""SQL helpers of the read models: metadata, batched reads and upserts, exact cents."""
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -20,13 +18,11 @@ from sqlalchemy import (
     Table,
     Text,
     Uuid,
-    text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
-from eventstore.engine import write_transaction
 from eventstore.tables import UtcDateTime
 
 # Alembic (migrations/versions/0002_read_models.py) creates these tables; this metadata
@@ -171,25 +167,13 @@ def _pg_array_type(column: Column[Any]) -> str:
 
 async def _driver(conn: AsyncConnection) -> Any:
     """The asyncpg connection under `conn`, in its transaction."""
-    driver = (await conn.get_raw_connection()).driver_connection
+    raw = await conn.get_raw_connection()
+    driver = raw.driver_connection
     assert driver is not None, "a checked-out connection has its driver's"
     if not driver.is_in_transaction():
         # SQLAlchemy's asyncpg adapter sends BEGIN with its first statement only: a
-        # statement sent past it before then would commit on its own
-        await conn.execute(text("SELECT 1"))
+        # statement sent past it before then would commit on its own. Its own way of
+        # beginning saves the round trip of a statement sent only to begin.
+        adapter: Any = raw.dbapi_connection
+        await adapter._start_transaction()
     return driver
-
-
-@contextlib.asynccontextmanager
-async def projection_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """A write transaction of the runner (eventstore's write_transaction).
-
-    On PostgreSQL it commits without waiting for the WAL flush. That is safe for read
-    tables: a crash can lose only the last commits, rows and checkpoint together, and the
-    runner applies those events again from the older checkpoint. It keeps each commit
-    short, and a short transaction holds back the read horizon of other readers less.
-    """
-    async with write_transaction(engine) as conn:
-        if engine.dialect.name == "postgresql":
-            await conn.execute(text("SET LOCAL synchronous_commit TO off"))
-        yield conn

@@ -259,7 +259,8 @@ class ProjectionRunner:
                 )
 
     def _on_status(self, status: ProjectionStatus) -> None:
-        # this process's own changes carry the revision its worker already holds
+        self._appends.projection_committed()
+        # this process's own changes carry the revision its worker holds or is committing
         worker = self._workers.get(status.name)
         if worker is not None and status.revision > worker.revision:
             self._reload[status.name].set()

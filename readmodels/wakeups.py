@@ -4,10 +4,11 @@ Appends of this process are announced by the store's PositionSignal, appends of 
 processes by NOTIFY, heard through LISTEN on PostgreSQL. On PostgreSQL an announced
 append may not be readable yet, because an older transaction is still open below it.
 When that transaction is an append, its commit is announced too (every commit is, not
-only new maxima) and wakes `recheck_later` at once; any other transaction (a long one
-somewhere in the cluster) ends unannounced, so `recheck_later` also looks again after a
-pause that starts at a millisecond and doubles up to MAX_RECHECK while nothing comes
-through.
+only new maxima) and wakes `recheck_later` at once, and so is a projection's commit
+(heard on the hub, from this process or through the checkpoint feed from others); any
+other transaction (a long one somewhere in the cluster) ends unannounced, so
+`recheck_later` also looks again after a pause that starts at a millisecond and doubles
+up to MAX_RECHECK while nothing is announced.
 """
 
 from __future__ import annotations
@@ -80,12 +81,20 @@ class AppendWatch:
         await self._announced.wait_beyond(position, at_most)
 
     async def recheck_later(self, pause: float, since: int | None = None) -> float:
-        """Wait `pause`, or less: until an append commits (after the `since`-th
+        """Wait `pause`, or less: until a commit is announced (after the `since`-th
         announcement, default now), which may bring appended events below the read
-        horizon; return the next, doubled pause."""
+        horizon. Return the next pause: doubled if nothing was announced, else the first
+        again, since whatever held the horizon back after that commit is new."""
         seen = self._announced.generation if since is None else since
-        await self._announced.wait_after(seen, timeout=pause)
+        if await self._announced.wait_after(seen, timeout=pause) > seen:
+            return MIN_RECHECK
         return min(pause * 2, MAX_RECHECK)
+
+    def projection_committed(self) -> None:
+        """Wake rechecks: a projection's transaction (of this process or another) that
+        held the read horizon back has ended. Each projection's own writes hold back
+        the others' reads, so this is the commonest unannounced end of all."""
+        self._announced.publish(self._announced.latest)
 
     async def _forward_appends(self) -> None:
         signal = self._store.signal

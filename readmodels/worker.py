@@ -12,8 +12,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from eventstore import EventStore, LoggedEvent
-from readmodels import checkpoints
-from readmodels.db import projection_transaction
+from eventstore.engine import write_transaction
+from readmodels import checkpoints, deferred_indexes
 from readmodels.hub import UpdateHub
 from readmodels.projection import Projection
 from readmodels.status import status_of
@@ -55,6 +55,8 @@ class ProjectionWorker:
         self._retry = retry
         self._head = head
         self._row: checkpoints.Checkpoint | None = None
+        # the revision a transaction of this worker is committing (0: none)
+        self._committing = 0
 
     @property
     def status(self) -> ProjectionStatus:
@@ -66,8 +68,11 @@ class ProjectionWorker:
 
     @property
     def revision(self) -> int:
-        """The revision of the checkpoint as last loaded or changed here (0: not loaded)."""
-        return 0 if self._row is None else int(self._row.revision)
+        """The revision of the checkpoint as last loaded or changed here, or as being
+        committed here (0: not loaded). The checkpoint feed can hear this worker's commit
+        before the worker has the answer to its COMMIT: that status is no news."""
+        held = 0 if self._row is None else int(self._row.revision)
+        return max(held, self._committing)
 
     @property
     def _loaded(self) -> checkpoints.Checkpoint:
@@ -77,7 +82,7 @@ class ProjectionWorker:
 
     async def load(self) -> None:
         """Read the checkpoint (creating it at 0 the first time) and announce it."""
-        async with projection_transaction(self._store.engine) as conn:
+        async with write_transaction(self._store.engine) as conn:
             await checkpoints.ensure(conn, [self.projection.name])
             rows = await checkpoints.load(conn, [self.projection.name])
         self._changed(rows[self.projection.name])
@@ -112,11 +117,12 @@ class ProjectionWorker:
 
     async def reset(self) -> None:
         """Empty the projection's tables and put its checkpoint at 0, REBUILDING."""
-        async with projection_transaction(self._store.engine) as conn:
+        async with write_transaction(self._store.engine) as conn:
             for table in self.projection.tables:
                 # TRUNCATE is PostgreSQL's instant delete-all, and transactional there
                 verb = "TRUNCATE" if conn.dialect.name == "postgresql" else "DELETE FROM"
                 await conn.execute(text(f"{verb} {table.name}"))
+            await deferred_indexes.defer(conn, self.projection.name, self.projection.tables)
             row = await checkpoints.reset(conn, self.projection.name)
         self._changed(row)
 
@@ -162,7 +168,7 @@ class ProjectionWorker:
         at = self.position
         handled = [event for event in events if event.event_type in self.projection.handles]
         try:
-            async with projection_transaction(self._store.engine) as conn:
+            async with write_transaction(self._store.engine) as conn:
                 if handled:
                     await self.projection.apply(conn, handled)
                 # Last, like the reset after the TRUNCATE in a rebuild: both take the
@@ -172,12 +178,15 @@ class ProjectionWorker:
                 )
                 if row is None:
                     raise Overtaken(self.projection.name)
+                self._committing = row.revision
         except Exception:
             # a rebuild elsewhere may have emptied the tables under this batch
             await self.load()
             if self.position != at:
                 raise Overtaken(self.projection.name) from None
             raise
+        finally:
+            self._committing = 0
         self._changed(row)
 
     async def _fail(self, event: LoggedEvent, error: Exception) -> None:
@@ -192,8 +201,12 @@ class ProjectionWorker:
     async def _commit(
         self, change: Callable[..., Awaitable[checkpoints.Checkpoint | None]], *arguments: object
     ) -> None:
-        async with projection_transaction(self._store.engine) as conn:
-            row = await change(conn, self.projection.name, *arguments)
+        try:
+            async with write_transaction(self._store.engine) as conn:
+                row = await change(conn, self.projection.name, *arguments)
+                self._committing = 0 if row is None else row.revision
+        finally:
+            self._committing = 0
         if row is None:
             await self.load()
         else:

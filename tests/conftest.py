@@ -56,6 +56,13 @@ async def empty_database(engine: AsyncEngine) -> None:
                     )
                 )
             ).scalars()
+            # a test that left a rebuild unfinished left its indexes dropped: ending the
+            # rebuild creates them again (migration 0004), before their record goes
+            await conn.execute(
+                text(
+                    "UPDATE projection_checkpoints SET state = 'RUNNING' WHERE state = 'REBUILDING'"
+                )
+            )
             await conn.execute(text(f"TRUNCATE {', '.join(names)}"))
 
 

@@ -9,10 +9,11 @@ from decimal import Decimal
 from uuid import UUID, uuid4
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, event, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from eventstore import EventStore, NewEvent, RecordedEvent
+from eventstore.engine import write_transaction
 from eventstore.tables import events
 from handlers.bus import CommandBus
 from handlers.events import OrderItemRemoved, codec, stream_id_of
@@ -22,6 +23,7 @@ from readmodels import (
     ProjectionState,
     ProjectionStatus,
     ReadSide,
+    checkpoints,
 )
 from readmodels.checkpoints import projection_checkpoints
 from readmodels.order_views.projection import OrderViewsProjection
@@ -243,3 +245,39 @@ async def test_the_wait_for_the_first_of_two_raises_what_the_first_raised() -> N
 
     with pytest.raises(RuntimeError, match="went away"):
         await _first_of(failing(), asyncio.Event().wait())
+
+
+async def test_a_runner_does_not_reload_its_checkpoints_on_hearing_its_own_commits(
+    store: EventStore, bus: CommandBus
+) -> None:
+    """The checkpoint feed can hear a commit before its runner has the answer to its
+    COMMIT: a reload then would cost a transaction per batch."""
+    checkpoint_reads: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement.startswith("SELECT") and "FROM projection_checkpoints" in statement:
+            checkpoint_reads.append(statement)
+
+    async with ReadSide.create(store, safety_interval=NO_SAFETY_NET) as side:
+        started = await create_order(bus, "first")  # once the followers have loaded theirs
+        assert not (await side.waiter.wait_for(started.position, timeout=10)).stale
+        event.listen(store.engine.sync_engine, "before_cursor_execute", count)
+        try:
+            for n in range(10):
+                outcome = await create_order(bus, f"c-{n}")
+                assert not (await side.waiter.wait_for(outcome.position, timeout=10)).stale
+        finally:
+            event.remove(store.engine.sync_engine, "before_cursor_execute", count)
+
+    assert checkpoint_reads == []
+
+
+async def test_a_checkpoint_change_commits_without_waiting_for_the_wal_flush(
+    pg_store: EventStore,
+) -> None:
+    async with write_transaction(pg_store.engine) as conn:
+        await checkpoints.ensure(conn, ["order_views"])
+    async with write_transaction(pg_store.engine) as conn:
+        assert (await conn.execute(text("SHOW synchronous_commit"))).scalar() == "on"
+        assert await checkpoints.advance(conn, "order_views", 0, 1024, caught_up=True)
+        assert (await conn.execute(text("SHOW synchronous_commit"))).scalar() == "off"

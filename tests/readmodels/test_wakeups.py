@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from uuid import uuid4
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import Table, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from eventstore import EventStore, NewEvent, create_engine
+from eventstore import EventStore, LoggedEvent, NewEvent, create_engine
 from handlers.bus import CommandBus
 from handlers.events import OrderCreated, codec, stream_id_of
 from handlers.orders import register_order_handlers
 from readmodels import ReadSide, runner, wakeups
+from readmodels.order_views.projection import OrderViewsProjection
+from readmodels.wakeups import AppendWatch
 from tests.readmodels.conftest import NO_SAFETY_NET, address, create_order, line
 
 
@@ -70,6 +73,13 @@ async def test_events_held_back_by_an_open_transaction_are_applied_once_it_ends(
     assert not released.stale
 
 
+def never_rechecked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the re-check timer an hour: only announcements wake the runner then."""
+    monkeypatch.setattr(runner, "MIN_RECHECK", NO_SAFETY_NET)
+    monkeypatch.setattr(wakeups, "MIN_RECHECK", NO_SAFETY_NET)
+    monkeypatch.setattr(wakeups, "MAX_RECHECK", NO_SAFETY_NET)
+
+
 async def until_an_append_waits_for_a_lock(engine: AsyncEngine) -> None:
     async with asyncio.timeout(10), engine.connect() as conn:
         waiting = text(
@@ -90,8 +100,7 @@ async def test_a_late_commit_of_an_older_append_wakes_the_runner_at_once(
 ) -> None:
     # the re-check back-off alone would take an hour: only the announcement of the older
     # append's commit (not a new maximum) can bring the runner past the newer one
-    monkeypatch.setattr(runner, "MIN_RECHECK", NO_SAFETY_NET)
-    monkeypatch.setattr(wakeups, "MAX_RECHECK", NO_SAFETY_NET)
+    never_rechecked(monkeypatch)
     other_engine = create_engine(postgres_url)
     other = EventStore(other_engine)  # its own signal: only its NOTIFY reaches the runner
     other.start()
@@ -133,3 +142,72 @@ async def test_a_late_commit_of_an_older_append_wakes_the_runner_at_once(
     assert older_position < newer.position
     assert held_back.stale
     assert not released.stale
+
+
+class HeldOpen:
+    """A projection whose first batch keeps its transaction open, with a transaction id,
+    until the test lets it commit: the way a projection's writes hold the read horizon
+    back for the other projections."""
+
+    name = "held_open"
+    handles = OrderViewsProjection.handles
+    tables: tuple[Table, ...] = ()
+
+    def __init__(self) -> None:
+        self.holding = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def apply(self, conn: AsyncConnection, events: Sequence[LoggedEvent]) -> None:
+        await conn.execute(text("SELECT pg_current_xact_id()"))
+        self.holding.set()
+        await self.release.wait()
+
+
+async def test_a_projection_commit_wakes_the_rechecks_of_the_others(
+    pg_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the re-check timer would take an hour, and the store announces its appends in this
+    # process only (no NOTIFY): only the commit of the other projection can bring
+    # order_views past the append its transaction held back
+    never_rechecked(monkeypatch)
+    store = EventStore(pg_engine)
+    bus = CommandBus()
+    register_order_handlers(bus, store)
+    held_open = HeldOpen()
+    projections = [OrderViewsProjection(), held_open]
+    try:
+        async with ReadSide.create(store, projections, safety_interval=NO_SAFETY_NET) as side:
+            first = await create_order(bus, "ada")
+            await held_open.holding.wait()
+            held_back = await create_order(bus, "bob")
+            before_commit = await side.waiter.wait_for(
+                held_back.position, ["order_views"], timeout=0.2
+            )
+            held_open.release.set()
+            after_commit = await side.waiter.wait_for(held_back.position, timeout=10)
+    finally:
+        await store.close()
+
+    assert first.position < held_back.position
+    assert before_commit.stale
+    assert not after_commit.stale
+
+
+async def test_a_recheck_cut_short_by_an_announcement_starts_its_pauses_over(
+    store: EventStore,
+) -> None:
+    appends = AppendWatch(store)
+    await appends.start()
+    try:
+        assert await appends.recheck_later(0.002) == 0.004  # nothing announced: doubled
+        since = appends.generation
+        await store.append(
+            "Order-1",
+            "Order",
+            [NewEvent(event_type="Noted", schema_version=1, data={})],
+            0,
+            uuid4(),
+        )
+        assert await appends.recheck_later(NO_SAFETY_NET, since=since) == wakeups.MIN_RECHECK
+    finally:
+        await appends.close()

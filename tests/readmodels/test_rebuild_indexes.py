@@ -1,0 +1,106 @@
+"""A rebuild on PostgreSQL drops its tables' secondary indexes and creates them again
+when it ends (migration 0004): whatever way it ends, and also after a crash mid-way."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+
+from eventstore import EventStore
+from handlers.bus import CommandBus
+from handlers.orders import register_order_handlers
+from readmodels import ProjectionState, ReadSide
+from tests.readmodels.conftest import NO_SAFETY_NET, QUICK_RETRY, create_order, line
+from tests.readmodels.test_rebuild import read_tables
+
+TABLES = ("order_views", "customer_summaries", "customer_orders")
+
+
+async def indexes(store: EventStore) -> dict[str, str]:
+    """Every index of the read tables, by name, with its definition."""
+    async with store.engine.connect() as conn:
+        rows = await conn.execute(
+            text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(:tables)"),
+            {"tables": list(TABLES)},
+        )
+        return {name: definition for name, definition in rows}
+
+
+async def deferred(store: EventStore) -> list[str]:
+    async with store.engine.connect() as conn:
+        names = await conn.execute(text("SELECT index_name FROM deferred_indexes"))
+        return list(names.scalars())
+
+
+async def some_orders(pg_store: EventStore, count: int) -> None:
+    bus = CommandBus()
+    register_order_handlers(bus, pg_store)
+    for number in range(count):
+        await create_order(bus, f"customer-{number % 3}", line(f"sku-{number}", 1, "2.50"))
+
+
+def idle_side(store: EventStore, **runner: int) -> ReadSide:
+    return ReadSide.create(store, safety_interval=NO_SAFETY_NET, retry=QUICK_RETRY, **runner)
+
+
+async def test_each_rebuild_ends_with_the_indexes_of_the_migrations(pg_store: EventStore) -> None:
+    await some_orders(pg_store, 30)
+    side = idle_side(pg_store)
+    await side.runner.catch_up()
+    migrated = await indexes(pg_store)
+    assert "ix_order_views_search" in migrated
+
+    for name in side.runner.names:
+        await side.runner.rebuild(name)
+        assert side.runner.status(name).state is ProjectionState.RUNNING
+        assert await indexes(pg_store) == migrated
+    assert await deferred(pg_store) == []
+
+
+async def test_a_crash_mid_rebuild_is_repaired_by_the_next_runner(pg_store: EventStore) -> None:
+    await some_orders(pg_store, 30)
+    await idle_side(pg_store).runner.catch_up()
+    migrated = await indexes(pg_store)
+    tables = await read_tables(pg_store)
+
+    class Crash(Exception):
+        pass
+
+    def crash(_: object) -> None:
+        raise Crash
+
+    crashing = idle_side(pg_store, rebuild_batch_size=10)
+    with pytest.raises(Crash):  # after its first batch has committed
+        await crashing.runner.rebuild("order_views", crash)
+    status = crashing.runner.status("order_views")
+    assert status.state is ProjectionState.REBUILDING and status.position > 0
+    assert "ix_order_views_search" not in await indexes(pg_store)
+    assert "ix_order_views_search" in await deferred(pg_store)
+
+    restarted = idle_side(pg_store, rebuild_batch_size=10)
+    await restarted.runner.catch_up()
+    assert restarted.runner.status("order_views").state is ProjectionState.RUNNING
+    assert await indexes(pg_store) == migrated
+    assert await deferred(pg_store) == []
+    assert await read_tables(pg_store) == tables
+
+
+async def test_a_rebuild_reset_again_before_it_ended_still_restores_them(
+    pg_store: EventStore,
+) -> None:
+    await some_orders(pg_store, 5)
+    side = idle_side(pg_store, rebuild_batch_size=2)
+    await side.runner.catch_up()
+    migrated = await indexes(pg_store)
+
+    class Stopped(Exception):
+        pass
+
+    def stop(_: object) -> None:
+        raise Stopped
+
+    with pytest.raises(Stopped):
+        await side.runner.rebuild("order_views", stop)
+    await side.runner.rebuild("order_views")
+    assert await indexes(pg_store) == migrated
+    assert await deferred(pg_store) == []
