@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 
 from eventstore import EventStore
 from eventstore.notify import PgListener
-from eventstore.tasks import cancel_and_wait
 from readmodels.checkpoints import CHECKPOINT_CHANNEL
 from readmodels.hub import UpdateHub
 from readmodels.status import read_statuses
@@ -41,7 +40,6 @@ class CheckpointFeed:
         self._names = tuple(names)
         self._head = head
         self._listener: PgListener | None = None
-        self._refreshes: set[asyncio.Task[None]] = set()
 
     @property
     def connected(self) -> asyncio.Event | None:
@@ -55,38 +53,21 @@ class CheckpointFeed:
         self._listener = PgListener(
             self._store.engine.url,
             {CHECKPOINT_CHANNEL: self._on_notify},
-            on_connected=self._refresh_soon,
+            on_connected=self.refresh,
         )
-        self._listener.start()
         # like AppendWatch: once up, no commit goes unheard; until then (or if it cannot
         # connect yet) waits read the table, and the feed re-reads it on connecting
-        try:
-            async with asyncio.timeout(LISTEN_WAIT):
-                await self._listener.connected.wait()
-        except TimeoutError:
+        if not await self._listener.start_listening(LISTEN_WAIT):
             log.warning("LISTEN for checkpoints is not connected yet; retrying in the background")
 
     async def close(self) -> None:
         if self._listener is not None:
             await self._listener.close()
-        await cancel_and_wait(list(self._refreshes))
 
     async def refresh(self) -> None:
         """Publish every checkpoint as the table holds it now."""
         for status in await read_statuses(self._store, self._names):
             self._hub.publish(status)
-
-    def _refresh_soon(self) -> None:
-        task = asyncio.create_task(self._refresh_logged(), name="checkpoint-feed-refresh")
-        self._refreshes.add(task)
-        task.add_done_callback(self._refreshes.discard)
-
-    async def _refresh_logged(self) -> None:
-        try:
-            await self.refresh()
-        except Exception:
-            # the listener reconnects (and refreshes again) if the database is away
-            log.exception("could not re-read the projection checkpoints")
 
     def _on_notify(self, payload: str) -> None:
         try:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Coroutine
 
 from eventstore import EventStore, PositionSignal
 from eventstore.notify import APPENDED_CHANNEL, PgListener
@@ -35,7 +34,7 @@ class AppendWatch:
     def __init__(self, store: EventStore) -> None:
         self._store = store
         self._announced = PositionSignal()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._forwarding: asyncio.Task[None] | None = None
         self._listener: PgListener | None = None
 
     @property
@@ -49,27 +48,24 @@ class AppendWatch:
         return self._announced.generation
 
     async def start(self) -> None:
-        self._spawn(self._forward_appends())
+        self._forwarding = asyncio.create_task(self._forward_appends(), name="forward-appends")
         if self._store.is_postgres:
             self._listener = PgListener(
                 self._store.engine.url,
                 {APPENDED_CHANNEL: self._on_notify},
-                on_connected=lambda: self._spawn(self.refresh()),
+                on_connected=self.refresh,
             )
-            self._listener.start()
             # once LISTEN is up no append of another process goes unheard; if it cannot
             # connect yet, it keeps trying and catches up on (re)connecting
-            try:
-                async with asyncio.timeout(LISTEN_WAIT):
-                    await self._listener.connected.wait()
-            except TimeoutError:
+            if not await self._listener.start_listening(LISTEN_WAIT):
                 log.warning("LISTEN is not connected yet; following this process's appends")
         await self.refresh()
 
     async def close(self) -> None:
         if self._listener is not None:
             await self._listener.close()
-        await cancel_and_wait(list(self._tasks))
+        if self._forwarding is not None:
+            await cancel_and_wait([self._forwarding])
 
     async def refresh(self) -> None:
         """Learn the head from the log itself: at start, and after LISTEN (re)connects,
@@ -107,8 +103,3 @@ class AppendWatch:
     def _on_notify(self, payload: str) -> None:
         with contextlib.suppress(ValueError):
             self._announced.publish(int(payload))
-
-    def _spawn(self, coroutine: Coroutine[object, object, None]) -> None:
-        task = asyncio.create_task(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)

@@ -36,10 +36,14 @@ async def test_another_process_listening_hears_the_appended_position(pg_store: E
 async def test_a_dropped_listen_connection_comes_back_and_hears_again(pg_store: EventStore) -> None:
     heard: asyncio.Queue[int] = asyncio.Queue()
     connects: asyncio.Queue[None] = asyncio.Queue()
+
+    async def connected() -> None:
+        connects.put_nowait(None)
+
     listener = PgListener(
         make_url(pg_store.engine.url.render_as_string(hide_password=False)),
         {APPENDED_CHANNEL: lambda payload: heard.put_nowait(int(payload))},
-        on_connected=lambda: connects.put_nowait(None),
+        on_connected=connected,
         reconnect_delay=0.05,
     )
     listener.start()
