@@ -30,9 +30,9 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,7 +44,16 @@ from bench import httpload
 from bench.database import default_admin_url, scratch_database, sqlalchemy_url
 from bench.http import CREATE_ORDER, order_input
 from bench.report import cpu_model, git_revision, load_average, percentile
-from bench.servers import CATCH_UP_LIMIT_S, HOST, Server, caught_up, fetch, free_port, stop
+from bench.servers import (
+    CATCH_UP_LIMIT_S,
+    HOST,
+    START_LIMIT_S,
+    Server,
+    caught_up,
+    cpu_seconds,
+    free_port,
+    serve,
+)
 from eventstore import create_engine
 from eventstore.tasks import cancel_and_wait
 from migrations import upgrade
@@ -56,7 +65,6 @@ PROBE_RATE = 20
 POOL_SIZE = 2
 DEFAULT_APPEND_CONNECTIONS = 16
 PROJECTIONS = ("order_views", "customer_summaries")
-START_LIMIT_S = 60
 SUBSCRIBE = (
     "subscription { projectionUpdates(projections: "
     '["order_views", "customer_summaries"]) { name position } }'
@@ -113,37 +121,11 @@ class Sample:
         return cores / self.per_second * 1000 if self.per_second else 0.0
 
 
-@contextlib.asynccontextmanager
-async def process(name: str, argv: list[str], env: dict[str, str]) -> AsyncIterator[Server]:
-    """A process (not pinned, unlike bench.servers.serve), SIGTERMed after the block."""
-    port = int(argv[argv.index("--port") + 1]) if "--port" in argv else 0
-    with tempfile.TemporaryFile() as log:
-        child = await asyncio.create_subprocess_exec(
-            *argv,
-            env={**os.environ, **env},
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=log,
-            stderr=asyncio.subprocess.STDOUT,
-        )
-        server = Server(name, HOST, port, child.pid, log)
-        try:
-            if port:
-                await _answering(server, child)
-            yield server
-        finally:
-            await stop(child)
-
-
-async def _answering(server: Server, child: asyncio.subprocess.Process) -> None:
-    deadline = time.monotonic() + START_LIMIT_S
-    while time.monotonic() < deadline:
-        if child.returncode is not None:
-            raise RuntimeError(f"{server.name} exited:\n{server.log_tail()}")
-        with contextlib.suppress(OSError):
-            if (await fetch(HOST, server.port, "/health"))[0] == 200:
-                return
-        await asyncio.sleep(0.1)  # polling a process that has no other way to say it is up
-    raise RuntimeError(f"{server.name} did not answer in {START_LIMIT_S} s:\n{server.log_tail()}")
+def api_process(name: str, env: dict[str, str]) -> AbstractAsyncContextManager[Server]:
+    """An API process on a port of its own, once it answers; not pinned, unlike the other
+    sections' servers: here the processes share both cores."""
+    port = free_port()
+    return serve(name, api_argv(port), env, port, pin=False)
 
 
 def connection_budget(concurrent_requests: int) -> dict[str, str]:
@@ -169,7 +151,7 @@ async def api_processes(count: int, env: dict[str, str]) -> AsyncIterator[list[S
         yield list(
             await asyncio.gather(
                 *(
-                    stack.enter_async_context(process(f"api-{n}", api_argv(free_port()), env))
+                    stack.enter_async_context(api_process(f"api-{n}", env))
                     for n in range(1, count + 1)
                 )
             )
@@ -245,13 +227,8 @@ async def backend_cpu(database: asyncpg.Connection) -> dict[int, float]:
     seconds = {}
     for row in pids:
         with contextlib.suppress(OSError):
-            seconds[row["pid"]] = _process_cpu(row["pid"])
+            seconds[row["pid"]] = cpu_seconds(row["pid"])
     return seconds
-
-
-def _process_cpu(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _machine_ticks() -> tuple[int, int]:
@@ -356,8 +333,8 @@ async def run(
         database = await asyncpg.connect(url)
         try:
             async with (
-                process("worker", worker_argv, env) as worker,
-                process("observer", api_argv(free_port()), observer_env) as observer,
+                serve("worker", worker_argv, env, None, pin=False) as worker,
+                api_process("observer", observer_env) as observer,
             ):
                 bench = Bench(env, worker, observer, database, random.Random(7))
                 async with bench.subscribed():

@@ -20,6 +20,7 @@ from bench.pinning import pinned, server_core
 
 HOST = "127.0.0.1"
 CATCH_UP_LIMIT_S = 120
+START_LIMIT_S = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,12 +36,16 @@ class Server:
         return "\n".join(self.log.read().decode(errors="replace").splitlines()[-lines:])
 
     def cpu_seconds(self) -> float:
-        """User + system CPU time of the process so far, from /proc."""
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return cpu_seconds(self.pid)
 
     def affinity(self) -> str:
         return ",".join(str(core) for core in sorted(os.sched_getaffinity(self.pid)))
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process `pid` so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -63,20 +68,23 @@ async def fetch(host: str, port: int, path: str) -> tuple[int, bytes]:
 
 @contextlib.asynccontextmanager
 async def serve(
-    name: str, argv: list[str], env: dict[str, str], port: int
+    name: str, argv: list[str], env: dict[str, str], port: int | None, *, pin: bool = True
 ) -> AsyncIterator[Server]:
-    """Run argv pinned to the server core until it answers GET /health, then SIGTERM it."""
+    """Run argv (pinned to the server core unless `pin` is off) until it answers GET
+    /health on `port` (at once for None: a process without HTTP), then SIGTERM it."""
     with tempfile.TemporaryFile() as log:
         process = await asyncio.create_subprocess_exec(
-            *pinned(argv, server_core()),
+            *(pinned(argv, server_core()) if pin else argv),
             env={**os.environ, **env},
             stdin=asyncio.subprocess.DEVNULL,
             stdout=log,
             stderr=asyncio.subprocess.STDOUT,
         )
+        server = Server(name, HOST, port or 0, process.pid, log)
         try:
-            await _ready(name, process, port, log)
-            yield Server(name, HOST, port, process.pid, log)
+            if port is not None:
+                await _ready(server, process)
+            yield server
         finally:
             await stop(process)
 
@@ -92,22 +100,21 @@ async def stop(process: asyncio.subprocess.Process) -> None:
             await process.wait()
 
 
-async def _ready(name: str, process: asyncio.subprocess.Process, port: int, log: IO[bytes]) -> None:
-    deadline = time.monotonic() + 60
+async def _ready(server: Server, process: asyncio.subprocess.Process) -> None:
+    deadline = time.monotonic() + START_LIMIT_S
     while time.monotonic() < deadline:
         if process.returncode is not None:
-            raise RuntimeError(f"{name} exited with {process.returncode}:\n{_tail(log)}")
+            raise RuntimeError(
+                f"{server.name} exited with {process.returncode}:\n{server.log_tail()}"
+            )
         with contextlib.suppress(OSError):
-            status, _ = await fetch(HOST, port, "/health")
+            status, _ = await fetch(server.host, server.port, "/health")
             if status == 200:
                 return
         await asyncio.sleep(0.1)  # polling a process that has no other way to say it is up
-    raise RuntimeError(f"{name} did not answer within 60 s:\n{_tail(log)}")
-
-
-def _tail(log: IO[bytes]) -> str:
-    log.seek(0)
-    return "\n".join(log.read().decode(errors="replace").splitlines()[-30:])
+    raise RuntimeError(
+        f"{server.name} did not answer within {START_LIMIT_S} s:\n{server.log_tail()}"
+    )
 
 
 def service_argv(port: int) -> list[str]:
