@@ -1,6 +1,6 @@
 """The benchmark suite: every figure of the service next to its baseline, in one table.
 
-    python -m bench [--sections append,http,rebuild,lag,fanout] [--quick]
+    python -m bench [--sections append,http,metrics,persisted,rebuild,lag,fanout,sqlite] [--quick]
         [--postgres-url URL] [--output PATH]
 
 Each section makes its own scratch database and drops it. The load generator (this
@@ -24,12 +24,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import append, fanout, http, projections
+from bench import append, fanout, http, metrics_overhead, persisted, projections, sqlite
 from bench.database import default_admin_url, server_version
 from bench.pinning import ALLOWED, pin_load_generator
 from bench.report import Figure, cpu_model, git_revision, load_average, table
 
-SECTIONS = ("append", "http", "rebuild", "lag", "fanout")
+SECTIONS = ("append", "http", "metrics", "persisted", "rebuild", "lag", "fanout", "sqlite")
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -96,10 +96,30 @@ def section_runners(
         "http": lambda: _run(
             http.figures(url, budget.warmup, budget.http_seconds, repeats), fast_loop=True
         ),
+        "metrics": lambda: _run(
+            metrics_overhead.figures(url, budget.warmup, budget.http_seconds, repeats),
+            fast_loop=True,
+        ),
+        "persisted": lambda: _run(
+            persisted.figures(url, budget.warmup, budget.http_seconds, repeats), fast_loop=True
+        ),
         "rebuild": projection_section(budget.rebuild_events, None),
         # the lag is measured on tables already holding some orders, not on empty ones
         "lag": projection_section((budget.lag_events, budget.lag_events), budget.lag_seconds),
         "fanout": lambda: _run(fanout.figures(url, budget.fanout_seconds, repeats), fast_loop=True),
+        # on uvloop, as the service runs: the HTTP load generator needs it too
+        "sqlite": lambda: _run(
+            sqlite.figures(
+                url,
+                budget.append_seconds,
+                budget.warmup,
+                budget.http_seconds,
+                budget.lag_events,
+                budget.lag_seconds,
+                repeats,
+            ),
+            fast_loop=True,
+        ),
     }
 
 

@@ -14,7 +14,7 @@ raw-insert         the baseline: one autocommit INSERT statement per command wri
                    no expected-version check: the most a bare driver gets out of the server.
 raw-insert-events  the same without the command record, for reference.
 store.append       EventStore.append, the real path: SQLAlchemy, gap-safe xid positions.
-raw-xid            the store's statement (a copy of store._PG_APPEND, which is in flux)
+raw-xid            the store's statement (a copy of postgres.APPEND, which is in flux)
                    through a bare asyncpg connection, autocommit: its distance to
                    store.append is what the store's Python and driver layers add, its
                    distance to raw-insert what the gap-safe SQL adds.
@@ -55,7 +55,7 @@ from typing import Any
 
 import asyncpg
 
-import eventstore.store
+import eventstore.postgres
 from bench.database import default_admin_url, scratch_database, sqlalchemy_url
 from bench.pinning import pin_load_generator
 from bench.report import Figure
@@ -108,9 +108,10 @@ FROM appended
 RETURNING version, position
 """
 
-# The store's append statement (eventstore.store._PG_APPEND at 70ebd91), copied rather than
-# imported so that the bench keeps running while the store's internals change: positions
-# from the transaction id, the expected-version check and the command record in one.
+# The store's append statement (eventstore.store._PG_APPEND at 70ebd91, since moved to
+# eventstore.postgres.APPEND), copied rather than imported so that the bench keeps running
+# while the store's internals change: positions from the transaction id, the
+# expected-version check and the command record in one.
 XID_APPEND = f"""
 WITH appended AS (
     INSERT INTO events (position, {_EVENT_COLUMNS})
@@ -256,7 +257,7 @@ def new_command(stream_id: str, expected_version: int, count: int) -> Command:
 
 
 def statement_parameters(command: Command) -> dict[str, Any]:
-    """The parameters eventstore.store._insert_postgres builds, built the same way, so the
+    """The parameters eventstore.postgres.append_arguments builds, built the same way, so the
     raw mechanisms pay the same JSON encoding as the store."""
     return {
         "stream_id": command.stream_id,
@@ -472,15 +473,15 @@ def git_revision() -> str:
 
 
 def measured_code() -> str:
-    """The commit, and whether the store module measured is the committed one: others edit
+    """The commit, and whether the PostgreSQL module measured is the committed one: others edit
     the tree while benchmarks run."""
     revision = git_revision()
-    measured = Path(eventstore.store.__file__).read_bytes()
-    committed = git_output("cat-file", "blob", "HEAD:eventstore/store.py")
+    measured = Path(eventstore.postgres.__file__).read_bytes()
+    committed = git_output("cat-file", "blob", "HEAD:eventstore/postgres.py")
     if committed == measured:
-        return f"{revision}, eventstore/store.py as committed"
+        return f"{revision}, eventstore/postgres.py as committed"
     digest = hashlib.sha256(measured).hexdigest()[:12]
-    return f"{revision}, eventstore/store.py MODIFIED in the working tree (sha256 {digest}...)"
+    return f"{revision}, eventstore/postgres.py MODIFIED in the working tree (sha256 {digest}...)"
 
 
 def report(plan: Plan, samples: dict[tuple[str, Shape], list[Sample]], context: list[str]) -> str:

@@ -141,7 +141,7 @@ async def feed(websocket: WebSocket) -> None:
 def create_app() -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        # the size of the service's SQLAlchemy pool (eventstore.engine)
+        # the size of the service's SQLAlchemy pool (eventstore.database.engine)
         async with asyncpg.create_pool(
             os.environ["BENCH_DATABASE_URL"], min_size=1, max_size=10
         ) as pool:

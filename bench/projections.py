@@ -49,6 +49,7 @@ from uuid import UUID, uuid4
 from sqlalchemy import text
 
 from bench.database import default_admin_url, scratch_database, sqlalchemy_url
+from bench.plans import query_plans
 from bench.report import Figure, git_revision, percentile
 from eventstore import EventStore, NewEvent, create_engine
 from handlers.events import (
@@ -77,7 +78,6 @@ from readmodels import (
     SortOrder,
     default_projections,
 )
-from readmodels.plans import query_plans
 
 REBUILD_BATCH = 2000  # the runner's default rebuild batch
 SHM = Path("/dev/shm")

@@ -55,7 +55,7 @@ from bench.servers import (
     serve,
 )
 from eventstore import create_engine
-from eventstore.tasks import cancel_and_wait
+from eventstore.database import cancel_and_wait
 from migrations import upgrade
 
 CONNECTIONS = 32

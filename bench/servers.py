@@ -75,7 +75,8 @@ async def serve(
     with tempfile.TemporaryFile() as log:
         process = await asyncio.create_subprocess_exec(
             *(pinned(argv, server_core()) if pin else argv),
-            env={**os.environ, **env},
+            # the service as earlier runs measured it: without authentication (AUTH=off)
+            env={**os.environ, "AUTH": "off", **env},
             stdin=asyncio.subprocess.DEVNULL,
             stdout=log,
             stderr=asyncio.subprocess.STDOUT,

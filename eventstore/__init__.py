@@ -1,7 +1,7 @@
 """The event log: the single source of truth of cqrs-orders, on PostgreSQL or SQLite."""
 
 from eventstore.codec import EventCodec, UnknownEventType
-from eventstore.engine import DatabaseUnavailable, connect_engine, create_engine
+from eventstore.database import DatabaseUnavailable, connect_engine, create_engine
 from eventstore.notify import PositionSignal
 from eventstore.records import (
     AppendResult,

@@ -23,6 +23,10 @@ class OrderNotFound(DomainError):
         self.order_id = order_id
 
 
+class Forbidden(DomainError):
+    """The actor may not issue this command (whatever state its order is in)."""
+
+
 class VersionConflict(DomainError):
     """The order is not at the version the caller expected (or kept changing under it)."""
 

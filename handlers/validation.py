@@ -30,6 +30,8 @@ CENT = Decimal("0.01")
 
 def validated(command: OrderCommand) -> OrderCommand:
     """The command with its input cleaned, or InvalidInput for the first broken rule."""
+    if command.expected_version is not None and command.expected_version < 0:
+        raise InvalidInput("expected_version must be 0 or more", "expected_version")
     match command:
         case CreateOrder():
             return dataclasses.replace(

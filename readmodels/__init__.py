@@ -1,10 +1,18 @@
-"""The read side: read tables, projections and their runner, queries, read-your-writes."""
+"""The read side's one face: what the API and the command line use of it.
 
-from readmodels.bus import Query, QueryBus, QueryResult
-from readmodels.consistency import Consistency, ConsistencyProgress, ConsistencyWaiter
+Wings, each with one job: the read models themselves (`order_views/`,
+`customer_summaries/`), running them (`running/`), their status (`status/`), and
+querying them (`querying/`). `read_side.py` assembles them; docs/architecture.md maps it.
+"""
+
 from readmodels.customer_summaries.queries import GetCustomerSummary
 from readmodels.errors import InvalidQuery
-from readmodels.hub import Subscription, UpdateHub
+from readmodels.order_views.connections import (
+    GetCustomerOrderConnection,
+    OrderConnection,
+    PageWindow,
+    SearchOrderConnection,
+)
 from readmodels.order_views.queries import (
     MAX_PAGE_SIZE,
     GetCustomerOrders,
@@ -15,10 +23,11 @@ from readmodels.order_views.queries import (
     SortOrder,
 )
 from readmodels.projection import Projection
-from readmodels.rebuild import RebuildProgress
-from readmodels.runner import ProjectionRunner
-from readmodels.status_queries import GetProjectionStatuses
-from readmodels.views import (
+from readmodels.querying.consistency import Consistency, ConsistencyProgress, ConsistencyWaiter
+from readmodels.querying.query_bus import Query, QueryBus, QueryResult
+from readmodels.querying.read_session import ReadSession
+from readmodels.read_side import ReadSide, default_projections, query_bus
+from readmodels.results import (
     CustomerSummaryView,
     OrderPage,
     OrderStatus,
@@ -26,8 +35,13 @@ from readmodels.views import (
     ProjectionState,
     ProjectionStatus,
 )
-from readmodels.wiring import ReadSide, default_projections, query_bus
-from readmodels.worker import RetryPolicy
+from readmodels.running.applier import RetryPolicy
+from readmodels.running.observation import ProjectionObserver
+from readmodels.running.rebuild import RebuildProgress
+from readmodels.running.runner import ProjectionRunner
+from readmodels.status.queries import GetProjectionStatuses
+from readmodels.status.status_hub import StatusHub, StatusStream
+from readmodels.status.statuses import read_statuses
 
 __all__ = [
     "MAX_PAGE_SIZE",
@@ -35,30 +49,37 @@ __all__ = [
     "ConsistencyProgress",
     "ConsistencyWaiter",
     "CustomerSummaryView",
+    "GetCustomerOrderConnection",
     "GetCustomerOrders",
     "GetCustomerSummary",
     "GetOrderById",
     "GetProjectionStatuses",
     "InvalidQuery",
+    "OrderConnection",
     "OrderFilter",
     "OrderPage",
     "OrderSortField",
     "OrderStatus",
     "OrderView",
+    "PageWindow",
     "Projection",
+    "ProjectionObserver",
     "ProjectionRunner",
     "ProjectionState",
     "ProjectionStatus",
     "Query",
     "QueryBus",
     "QueryResult",
+    "ReadSession",
     "ReadSide",
     "RebuildProgress",
     "RetryPolicy",
+    "SearchOrderConnection",
     "SearchOrders",
     "SortOrder",
-    "Subscription",
-    "UpdateHub",
+    "StatusHub",
+    "StatusStream",
     "default_projections",
     "query_bus",
+    "read_statuses",
 ]

@@ -21,23 +21,36 @@ from starlette.responses import Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
+from strawberry.types.execution import PreExecutionError
+from strawberry.types.unset import UNSET, UnsetType
 
 from schema import collector
 from schema.context import Context
 from schema.errors import classify
 from schema.extensions import extensions_for
-from schema.fanout import SharedEventExecutor, encode_message
 from schema.graphiql import graphiql_assets, graphiql_page
-from schema.graphql_ws import ClosingGraphQLWSHandler
+from schema.graphiql_document import default_document
 from schema.health import health
+from schema.http_media import (
+    GRAPHQL_RESPONSE,
+    GRAPHQL_RESPONSE_TYPE,
+    accepted_media_type,
+    as_graphql_response,
+)
+from schema.identity import websockets
+from schema.identity.callers import OPEN_WARNING
 from schema.limits import TOO_DEEP, BodySizeLimit, UnreadableRequest
 from schema.mutations import Mutation
+from schema.observability import Observability, ReadingSources
+from schema.persisted_operations import resolve_persisted
 from schema.queries import Query
 from schema.scalars import SCALARS
 from schema.services import Services
 from schema.settings import Settings
+from schema.strawberry_hooks import StrawberryHooks
 from schema.subscriptions import Subscription
 
 log = logging.getLogger(__name__)
@@ -53,31 +66,127 @@ class OrdersSchema(strawberry.Schema):
             classify(error)
 
 
-def build_schema(settings: Settings) -> strawberry.Schema:
+def build_schema(
+    settings: Settings,
+    hooks: StrawberryHooks | None = None,
+    observability: Observability | None = None,
+) -> strawberry.Schema:
+    hooks = hooks or StrawberryHooks()
+    # the signals' extension first: its operation span and timing enclose the others'
+    signals = [] if observability is None else observability.schema_extensions()
     return OrdersSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
-        extensions=extensions_for(settings),
+        extensions=[*signals, *extensions_for(settings)],
         config=StrawberryConfig(scalar_map=SCALARS),
-        execution_context_class=SharedEventExecutor,
+        execution_context_class=hooks.execution_context_class,
     )
 
 
 class OrdersGraphQL(GraphQL[Context, None]):
-    graphql_ws_handler_class = ClosingGraphQLWSHandler
+    graphql_ws_handler_class = StrawberryHooks.graphql_ws_handler_class
+
+    def __init__(self, schema: strawberry.Schema, hooks: StrawberryHooks, **options: Any) -> None:
+        super().__init__(schema, **options)
+        self._hooks = hooks
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         services: Services = request.app.state.services
-        return Context(services=services, request=request, response=response)
+        context = Context(
+            services=services, fanout=self._hooks.fanout, request=request, response=response
+        )
+        if isinstance(request, Request):
+            # a websocket's caller is known once its connection_init arrives (on_ws_connect)
+            authorization = request.headers.get("authorization")
+            context.caller = await services.authentication.caller(authorization)
+        return context
+
+    async def on_ws_connect(self, context: Context) -> UnsetType:
+        await websockets.admit(context)
+        # an acknowledgement without a payload, as before identity
+        acknowledged: UnsetType = UNSET
+        return acknowledged
+
+    async def run(
+        self,
+        request: Request | WebSocket,
+        context: Context | None = None,
+        root_value: None = None,
+    ) -> Any:
+        """As Strawberry runs a request, but a websocket's context is made here, so that the
+        connection's end releases what `on_ws_connect` took (its principal's count, its
+        expiry timer): Strawberry has no hook for a connection's end."""
+        if not isinstance(request, WebSocket):
+            return await super().run(request)
+        context = await self.get_context(request, request)
+        try:
+            return await super().run(request, context=context)
+        finally:
+            websockets.end(context)
+
+    async def execute_operation(
+        self,
+        request: Request,
+        request_adapter: Any,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: Context,
+        root_value: None,
+        sub_response: Response,
+    ) -> Any:
+        """Strawberry's, with a persisted operation's hash turned into its document first
+        (schema/persisted_operations/apq.py), or the request refused with its code."""
+        services = context.services
+        requests = request_data if isinstance(request_data, list) else [request_data]
+        resolved: list[GraphQLRequestData] = []
+        for data in requests:
+            found = await resolve_persisted(
+                data,
+                services.persisted_operations,
+                services.settings.persisted_operations,
+                may_register=context.caller.actor is not None,
+            )
+            if isinstance(found, GraphQLError):
+                return PreExecutionError(data=None, errors=[found])
+            resolved.append(found)
+        return await super().execute_operation(
+            request=request,
+            request_adapter=request_adapter,
+            request_data=resolved if isinstance(request_data, list) else resolved[0],
+            context=context,
+            root_value=root_value,
+            sub_response=sub_response,
+        )
 
     def encode_json(self, data: object) -> str | bytes:
-        return encode_message(data) or super().encode_json(data)
+        return self._hooks.fanout.encode_message(data) or super().encode_json(data)
+
+    async def get_sub_response(self, request: Request | WebSocket) -> Response:
+        """Strawberry's, carrying the media type the request accepts (schema/http_media.py)
+        to `create_response`, which is not given the request."""
+        sub_response = await super().get_sub_response(request)
+        sub_response.media_type = accepted_media_type(request.headers.get("accept"))
+        return sub_response
+
+    def create_response(
+        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
+    ) -> Response:
+        if sub_response.media_type != GRAPHQL_RESPONSE:
+            return super().create_response(response_data, sub_response)
+        status = None if isinstance(response_data, list) else as_graphql_response(response_data)
+        # Strawberry's sub-response has no status until one is set (None, against its type)
+        if status is not None and not sub_response.status_code:
+            sub_response.status_code = status  # a 401 set by the identity check stays
+        response = super().create_response(response_data, sub_response)
+        response.headers["content-type"] = GRAPHQL_RESPONSE_TYPE
+        return response
 
     async def render_graphql_ide(self, request: Request) -> Response:
-        return graphiql_page(GRAPHQL_PATH)
+        services: Services = request.app.state.services
+        required = services.authentication.required
+        return graphiql_page(GRAPHQL_PATH, default_document(authentication_required=required))
 
     def parse_json(self, data: str | bytes) -> Any:
         """The request's JSON (a POST body, GET's variables), refusing as the client's fault
@@ -98,32 +207,49 @@ def create_app(settings: Settings | None = None, *, settle_collector: bool = Fal
     """The app; `settle_collector` tunes the garbage collector once the services have started
     (schema/collector.py), which a serving process wants and a test process need not."""
     settings = settings or Settings.from_environment()
+    hooks = StrawberryHooks()
+    observability = Observability(settings.observability)
     graphql = OrdersGraphQL(
-        build_schema(settings),
+        build_schema(settings, hooks, observability),
+        hooks,
         graphql_ide="graphiql" if settings.graphiql else None,
         keep_alive=True,
         keep_alive_interval=15,
         connection_init_wait_timeout=timedelta(seconds=10),
+        max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
     )
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        app.state.services = await Services.start(settings)
+        await observability.start()
+        app.state.services = await Services.start(settings, observability)
+        if app.state.services.authentication.mode == "open":
+            log.warning(OPEN_WARNING)
         if settle_collector:
             collector.settle()
         try:
             yield
         finally:
             await app.state.services.stop()
+            await observability.stop()
 
     routes = [
         Route(GRAPHQL_PATH, graphql, methods=["GET", "POST"]),
         WebSocketRoute(GRAPHQL_PATH, graphql),
         Route("/health", health, methods=["GET"]),
+        *observability.routes(_reading_sources),
     ]
     if settings.graphiql:
         routes.append(graphiql_assets())
-    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(BodySizeLimit)])
+    middleware = [observability.middleware(), Middleware(BodySizeLimit)]
+    return Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
+
+
+def _reading_sources(request: Request) -> ReadingSources:
+    services: Services = request.app.state.services
+    return ReadingSources(
+        store=services.database.store, projections=tuple(services.read_side.runner.names)
+    )
 
 
 def served_app() -> Starlette:

@@ -9,8 +9,8 @@ from typing import Any
 
 from graphql import GraphQLError
 
-from handlers.errors import InvalidInput, InvalidState, OrderNotFound, VersionConflict
-from readmodels.errors import InvalidQuery
+from handlers.errors import Forbidden, InvalidInput, InvalidState, OrderNotFound, VersionConflict
+from readmodels import InvalidQuery
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,8 @@ def client_error_of(error: BaseException) -> tuple[str, str | None] | None:
             return "BAD_USER_INPUT", camel_case(error.field) if error.field else None
         case OrderNotFound():
             return "NOT_FOUND", None
+        case Forbidden():
+            return "FORBIDDEN", None
         case VersionConflict():
             return "CONFLICT", None
         case InvalidState():

@@ -7,49 +7,18 @@ cost a fifth of a small query's server time with eight of them.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
-from graphql import GraphQLError, GraphQLSchema
-from graphql.validation import ASTValidationRule
-from strawberry.extensions import (
-    DisableIntrospection,
-    ParserCache,
-    SchemaExtension,
-)
-from strawberry.extensions.max_aliases import create_validator as aliases_rule
-from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
-from strawberry.schema.schema import validate_document
+from starlette.websockets import WebSocket
+from strawberry.extensions import DisableIntrospection, SchemaExtension
 
 from schema.context import Context
+from schema.persisted_operations import PersistedMode
+from schema.persisted_operations.trusted_only import TrustedDocumentsOnly
 from schema.request_checks import refusal
 from schema.settings import Settings
-
-MAX_DEPTH = 10
-MAX_TOKENS = 2_000
-MAX_ALIASES = 30
-# distinct documents remembered: clients send a handful of shapes over and over
-CACHE_SIZE = 512
-
-# Made once: the validation cache is keyed by the rule classes too, and QueryDepthLimiter and
-# MaxAliasesLimiter make new ones per instance, so per-request limiters miss it every time.
-_LIMIT_RULES: tuple[type[ASTValidationRule], ...] = (
-    depth_rule(MAX_DEPTH, None),
-    aliases_rule(MAX_ALIASES),
-)
-# Strawberry's process-wide LRU cache of parse for this size
-_parse = ParserCache(maxsize=CACHE_SIZE).cached_parse_document
-
-
-@functools.lru_cache(maxsize=CACHE_SIZE)
-def validation_errors(
-    schema: GraphQLSchema, query: str, rules: tuple[type[ASTValidationRule], ...]
-) -> list[GraphQLError]:
-    """The document's validation errors, remembered by its text: an AST is a frozen dataclass
-    whose hash walks every node on each lookup, which cost 3% of a small query's server time
-    when the cache was keyed by the document."""
-    return validate_document(schema, _parse(query, max_tokens=MAX_TOKENS), rules)
+from schema.strawberry_hooks.documents import parse, validation_errors
 
 
 class DocumentChecks(SchemaExtension):
@@ -62,15 +31,13 @@ class DocumentChecks(SchemaExtension):
 
     def on_parse(self) -> Iterator[None]:
         execution = self.execution_context
-        execution.graphql_document = _parse(execution.query, max_tokens=MAX_TOKENS)
+        execution.graphql_document = parse(execution.query)
         yield
 
     def on_validate(self) -> Iterator[None]:
         execution = self.execution_context
         assert execution.query is not None, "on_parse has parsed a query text"
-        errors = validation_errors(
-            execution.schema._schema, execution.query, execution.validation_rules + _LIMIT_RULES
-        )
+        errors = validation_errors(execution)
         if not errors:
             error = refusal(execution)
             # a new list: the cached one is shared by every request of the same document
@@ -80,13 +47,18 @@ class DocumentChecks(SchemaExtension):
 
 
 class OperationReads(SchemaExtension):
-    """Gives each operation one read session, closed when the operation ends (the context
-    getter has no teardown, so the session's connection cannot be left behind there), and
-    adds `extensions.consistency` when a read gave up waiting for its minPosition."""
+    """Gives each operation over HTTP one read session, closed when the operation ends (the
+    context getter has no teardown, so the session's connection cannot be left behind
+    there), and adds `extensions.consistency` when a read gave up waiting for its
+    minPosition.
+
+    A websocket's context is its connection's, shared by every operation on it, so no
+    session is kept there: two operations would share, and close, each other's. Their
+    reads open their own."""
 
     async def on_operation(self) -> AsyncIterator[None]:
         context = self.execution_context.context
-        if not isinstance(context, Context):
+        if not isinstance(context, Context) or isinstance(context.request, WebSocket):
             yield
             return
         context.session = context.services.queries.session()
@@ -111,6 +83,9 @@ class OperationReads(SchemaExtension):
 
 def extensions_for(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     extensions: list[Callable[[], SchemaExtension]] = [DocumentChecks, OperationReads]
+    if settings.persisted_operations is PersistedMode.ONLY:
+        # after DocumentChecks: its refusals (a missing token first) come before this one
+        extensions.append(TrustedDocumentsOnly)
     if not settings.introspection:
         # adds its rule when the operation starts, before DocumentChecks validates
         extensions.append(DisableIntrospection)

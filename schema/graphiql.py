@@ -72,7 +72,7 @@ def _manifest() -> _Manifest:
 
 
 @cache
-def _page(graphql_path: str) -> str:
+def _page(graphql_path: str, default_document: str) -> str:
     vendored = _manifest()["assets"]
     styles = [
         f'<link rel="stylesheet" href="{ASSETS_PATH}/vendor/{asset["file"]}" '
@@ -99,7 +99,8 @@ def _page(graphql_path: str) -> str:
             "</head>",
             "<body>",
             f'<div id="graphiql" class="graphiql-container" '
-            f'data-graphql-path="{escape(graphql_path)}">Loading...</div>',
+            f'data-graphql-path="{escape(graphql_path)}" '
+            f'data-default-document="{escape(default_document)}">Loading...</div>',
             *scripts,
             f'<script src="{ASSETS_PATH}/init.js"></script>',
             "</body>",
@@ -109,10 +110,11 @@ def _page(graphql_path: str) -> str:
     )
 
 
-def graphiql_page(graphql_path: str = "/graphql") -> HTMLResponse:
-    """GraphiQL for the endpoint at graphql_path, loading nothing but this service's own files."""
+def graphiql_page(graphql_path: str = "/graphql", default_document: str = "") -> HTMLResponse:
+    """GraphiQL for the endpoint at graphql_path, loading nothing but this service's own files,
+    opening with `default_document` (in an attribute: no inline script under the CSP)."""
     return HTMLResponse(
-        _page(graphql_path),
+        _page(graphql_path, default_document),
         headers={
             "Content-Security-Policy": CONTENT_SECURITY_POLICY,
             "X-Content-Type-Options": "nosniff",

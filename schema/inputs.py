@@ -11,7 +11,7 @@ import strawberry
 from handlers.commands import AddOrderItem, CancelOrder, CreateOrder, RemoveOrderItem, ShipOrder
 from handlers.events import Address, OrderLine
 from schema.errors import ClientError
-from schema.input_values import built_directly
+from schema.strawberry_hooks import built_directly
 
 
 def parse_id(value: strawberry.ID | str, field: str) -> UUID:

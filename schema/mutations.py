@@ -7,7 +7,7 @@ from uuid import UUID
 import strawberry
 
 from handlers.outcome import CommandOutcome
-from readmodels.queries import GetOrderById
+from readmodels import GetOrderById
 from schema.context import Info
 from schema.inputs import (
     AddOrderItemInput,
@@ -44,7 +44,9 @@ class CommandResult:
     )
     async def order(self, info: Info, timeout_ms: int | None = 5000) -> Order | None:
         await info.context.await_every_projection(self.position, timeout_seconds(timeout_ms))
-        view = await info.context.ask(GetOrderById(order_id=UUID(self.order_id)))
+        view = await info.context.ask(
+            GetOrderById(order_id=UUID(self.order_id), customer_id=info.context.customer_scope)
+        )
         return None if view is None else Order.of(view)
 
     @classmethod

@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 
 import strawberry
 
-from readmodels.queries import (
+from readmodels import (
+    GetCustomerOrderConnection,
     GetCustomerOrders,
     GetCustomerSummary,
     GetOrderById,
     GetProjectionStatuses,
+    SearchOrderConnection,
     SearchOrders,
 )
-from readmodels.queries import OrderFilter as OrderFilterValue
-from readmodels.queries import OrderSortField as OrderSortFieldValue
-from readmodels.queries import SortOrder as SortOrderValue
+from readmodels import OrderFilter as OrderFilterValue
+from readmodels import OrderSortField as OrderSortFieldValue
+from readmodels import SortOrder as SortOrderValue
+from schema.connections import OrderConnection, window
 from schema.context import Info
-from schema.input_values import built_directly
 from schema.inputs import parse_id
 from schema.scalars import BigInt
+from schema.strawberry_hooks import built_directly
 from schema.timeouts import timeout_seconds
 from schema.types import CustomerSummary, Order, OrderPage, OrderStatus, ProjectionStatus
 
@@ -49,6 +53,16 @@ class OrderFilter:
         )
 
 
+def _scoped(info: Info, filters: OrderFilterValue) -> OrderFilterValue:
+    """The filters narrowed to the caller's own orders, in the SQL (staff: as given)."""
+    scope = info.context.customer_scope
+    if scope is None:
+        return filters
+    if filters.customer_id is not None:
+        info.context.check_customer(filters.customer_id, "filters.customerId")
+    return replace(filters, customer_id=scope)
+
+
 def _min_position(value: BigInt | None) -> int | None:
     return None if value is None else int(value)
 
@@ -71,6 +85,7 @@ class Query:
         view = await info.context.ask(
             GetOrderById(
                 order_id=parse_id(id, "id"),
+                customer_id=info.context.customer_scope,
                 min_position=_min_position(min_position),
                 timeout=timeout_seconds(timeout_ms),
             )
@@ -88,6 +103,7 @@ class Query:
         min_position: BigInt | None = None,
         timeout_ms: int | None = 5000,
     ) -> OrderPage:
+        info.context.check_customer(str(customer_id), "customerId")
         result = await info.context.ask(
             GetCustomerOrders(
                 customer_id=str(customer_id),
@@ -116,7 +132,9 @@ class Query:
         result = await info.context.ask(
             SearchOrders(
                 query=query,
-                filters=OrderFilterValue() if filters is None else filters.to_filter(),
+                filters=_scoped(
+                    info, OrderFilterValue() if filters is None else filters.to_filter()
+                ),
                 sort_by=sort_by or OrderSortFieldValue.CREATED_AT,
                 sort_order=sort_order or SortOrderValue.DESC,
                 page=1 if page is None else page,
@@ -127,6 +145,67 @@ class Query:
         )
         return OrderPage.of(result)
 
+    @strawberry.field(
+        description="A customer's orders, newest first, by cursor (Relay): `first` after "
+        "`after`, or `last` before `before` (at most 100; 20 when neither is given)."
+    )
+    async def customer_orders_connection(
+        self,
+        info: Info,
+        customer_id: strawberry.ID,
+        status: OrderStatus | None = None,  # type: ignore[valid-type]
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        min_position: BigInt | None = None,
+        timeout_ms: int | None = 5000,
+    ) -> OrderConnection:
+        info.context.check_customer(str(customer_id), "customerId")
+        result = await info.context.ask(
+            GetCustomerOrderConnection(
+                customer_id=str(customer_id),
+                status=status,
+                window=window(first, after, last, before),
+                min_position=_min_position(min_position),
+                timeout=timeout_seconds(timeout_ms),
+            )
+        )
+        return OrderConnection.of(result)
+
+    @strawberry.field(
+        description="searchOrders by cursor (Relay); a customer's search holds only their "
+        "own orders, as searchOrders does."
+    )
+    async def search_orders_connection(
+        self,
+        info: Info,
+        query: str,
+        filters: OrderFilter | None = None,
+        sort_by: OrderSortField | None = OrderSortFieldValue.CREATED_AT,  # type: ignore[valid-type]
+        sort_order: SortOrder | None = SortOrderValue.DESC,  # type: ignore[valid-type]
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        min_position: BigInt | None = None,
+        timeout_ms: int | None = 5000,
+    ) -> OrderConnection:
+        result = await info.context.ask(
+            SearchOrderConnection(
+                query=query,
+                filters=_scoped(
+                    info, OrderFilterValue() if filters is None else filters.to_filter()
+                ),
+                sort_by=sort_by or OrderSortFieldValue.CREATED_AT,
+                sort_order=sort_order or SortOrderValue.DESC,
+                window=window(first, after, last, before),
+                min_position=_min_position(min_position),
+                timeout=timeout_seconds(timeout_ms),
+            )
+        )
+        return OrderConnection.of(result)
+
     @strawberry.field
     async def customer_summary(
         self,
@@ -135,6 +214,7 @@ class Query:
         min_position: BigInt | None = None,
         timeout_ms: int | None = 5000,
     ) -> CustomerSummary | None:
+        info.context.check_customer(str(customer_id), "customerId")
         view = await info.context.ask(
             GetCustomerSummary(
                 customer_id=str(customer_id),
@@ -147,4 +227,5 @@ class Query:
     @strawberry.field
     async def projections(self, info: Info) -> list[ProjectionStatus]:
         statuses = await info.context.ask(GetProjectionStatuses())
-        return [ProjectionStatus.of(status) for status in statuses]
+        with_error = info.context.actor.is_staff
+        return [ProjectionStatus.of(status, with_error=with_error) for status in statuses]

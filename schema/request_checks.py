@@ -1,4 +1,5 @@
-"""Requests refused before execution: subscriptions over HTTP, and text no database stores."""
+"""Requests refused before execution: callers without a valid token, subscriptions over HTTP,
+and text no database stores."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from strawberry.types import ExecutionContext
 from strawberry.types.graphql import OperationType
 
 from schema.context import Context
+from schema.identity.unauthenticated import unauthenticated
 
 # U+0000 and unpaired surrogates: PostgreSQL stores neither, and neither is encodable as UTF-8
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -36,12 +38,20 @@ def refusal(execution: ExecutionContext) -> GraphQLError | None:
     """The error refusing a valid document, before execution, for what would otherwise fail
     deep inside as INTERNAL_SERVER_ERROR; None for a request to execute:
 
+    - a caller without a valid token, when tokens are required (HTTP 401): only a document
+      that asks for nothing but the schema itself is answered without one, so GraphiQL can
+      load it (while introspection is on; it is refused by validation otherwise);
+
     - a subscription sent over HTTP, where it would run as a query whose root field is a
       stream; subscriptions stream over the websocket;
     - an argument whose text holds a character no database stores (BAD_USER_INPUT naming
       the input field); PostgreSQL fails on it in a query or an append, SQLite stores it.
     """
-    return _subscription_over_http(execution) or _unstorable_text(execution)
+    return (
+        unauthenticated(execution)
+        or _subscription_over_http(execution)
+        or _unstorable_text(execution)
+    )
 
 
 def _subscription_over_http(execution: ExecutionContext) -> GraphQLError | None:

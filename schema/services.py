@@ -4,28 +4,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from eventstore import DatabaseUnavailable, EventStore, connect_engine
 from handlers.bus import CommandBus
-from handlers.orders import register_order_handlers
-from migrations import pending_revisions, upgrade
-from readmodels.bus import QueryBus
-from readmodels.consistency import ConsistencyWaiter
-from readmodels.hub import UpdateHub
-from readmodels.wiring import ReadSide
+from handlers.handler import register_order_handlers
+from readmodels import ConsistencyWaiter, QueryBus, ReadSide, StatusHub
+from schema.bootstrap import Database, Purpose, open_database
+from schema.identity.callers import Authentication
+from schema.observability import Observability, Observers
+from schema.persisted_operations import OperationStore
 from schema.settings import Settings
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Services:
     settings: Settings
-    engine: AsyncEngine
-    # READ_DATABASE_URL's, when queries read from a replica
-    read_engine: AsyncEngine | None
-    store: EventStore
+    database: Database
+    authentication: Authentication
     commands: CommandBus
     read_side: ReadSide
+    # documents by hash (schema/persisted_operations/), shared through the database
+    persisted_operations: OperationStore
 
     @property
     def queries(self) -> QueryBus:
@@ -36,62 +33,49 @@ class Services:
         return self.read_side.waiter
 
     @property
-    def hub(self) -> UpdateHub:
+    def hub(self) -> StatusHub:
         return self.read_side.hub
 
     @classmethod
-    async def start(cls, settings: Settings) -> Services:
-        """Connect, and start announcing appends and (if enabled) running projections."""
-        engine = await connect_engine(
-            settings.database_url, **settings.pool_options(settings.database_url)
-        )
-        if engine.dialect.name == "sqlite":
-            await upgrade(engine)  # the embedded default needs no setup step
-        elif pending := await pending_revisions(engine):
-            await engine.dispose()
-            raise DatabaseUnavailable(
-                f"the database lacks migrations {', '.join(pending)}: run `cqrs-orders migrate`"
+    async def start(
+        cls, settings: Settings, observability: Observability | None = None
+    ) -> Services:
+        """Connect, and start announcing appends and (if enabled) running projections;
+        observed by `observability`'s metrics and traces when given."""
+        database = await open_database(settings, Purpose.SERVE)
+        try:
+            authentication = await Authentication.start(
+                settings.auth,
+                is_sqlite=database.is_sqlite,
+                max_connections_per_principal=settings.max_connections_per_principal,
             )
-        read_engine = await _read_engine(settings, engine)
-        store = EventStore(engine, append_connections=settings.append_connections)
-        commands = CommandBus()
-        register_order_handlers(commands, store)
+        except BaseException:
+            await database.close()
+            raise
+        observers = Observers()
+        if observability is not None:
+            observability.instrument(database)
+            observers = observability.observers(database.store)
+        commands = CommandBus(observer=observers.commands)
+        register_order_handlers(commands, database.store, observers.appends)
         services = cls(
             settings=settings,
-            engine=engine,
-            read_engine=read_engine,
-            store=store,
+            database=database,
+            authentication=authentication,
             commands=commands,
             read_side=ReadSide.create(
-                store, read_engine=read_engine, query_connections=settings.query_connections
+                database.store,
+                read_engine=database.read_engine,
+                query_connections=settings.query_connections,
+                observer=observers.projections,
             ),
+            persisted_operations=OperationStore(database.engine),
         )
-        store.start()
+        database.store.start()
         await services.read_side.start(projections=settings.projections)
         return services
 
     async def stop(self) -> None:
         await self.read_side.close()
-        await self.store.close()
-        if self.read_engine is not None:
-            await self.read_engine.dispose()
-        await self.engine.dispose()
-
-
-async def _read_engine(settings: Settings, engine: AsyncEngine) -> AsyncEngine | None:
-    """The engine of READ_DATABASE_URL, a PostgreSQL replica of DATABASE_URL, if set."""
-    if settings.read_database_url is None:
-        return None
-    if engine.dialect.name != "postgresql":
-        await engine.dispose()
-        raise DatabaseUnavailable(
-            "READ_DATABASE_URL names a replica of DATABASE_URL: both must be PostgreSQL"
-        )
-    read_engine = await connect_engine(
-        settings.read_database_url, **settings.pool_options(settings.read_database_url)
-    )
-    if read_engine.dialect.name != "postgresql":
-        await read_engine.dispose()
-        await engine.dispose()
-        raise DatabaseUnavailable("READ_DATABASE_URL must be a PostgreSQL URL")
-    return read_engine
+        await self.authentication.close()
+        await self.database.close()

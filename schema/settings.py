@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-
-class InvalidSetting(ValueError):
-    """An environment variable holds a value the service cannot use."""
+from schema.identity.settings import AuthSettings
+from schema.invalid_setting import InvalidSetting
+from schema.observability.settings import ObservabilitySettings
+from schema.persisted_operations.settings import PersistedMode
 
 
 def default_database_url() -> str:
@@ -56,6 +57,16 @@ class Settings:
     pool_size: int = 10
     append_connections: int = 16
     query_connections: int = 8
+    # who may call (schema/identity/); code that builds Settings itself (tests, the bench)
+    # says AUTH=off unless it asks for more, while the environment's default is unconfigured
+    auth: AuthSettings = field(default_factory=AuthSettings.off)
+    # bounds on what one websocket connection, and one principal's connections, may hold
+    max_subscriptions_per_connection: int = 100
+    max_connections_per_principal: int = 20
+    # metrics, log format, readiness, traces (schema/observability/)
+    observability: ObservabilitySettings = field(default_factory=ObservabilitySettings)
+    # which documents run: any, with automatic persisted queries, or registered ones only
+    persisted_operations: PersistedMode = PersistedMode.AUTOMATIC
 
     def pool_options(self, url: str) -> dict[str, int]:
         """The SQLAlchemy pool sizes for an engine of `url` (SQLite keeps its own)."""
@@ -74,4 +85,9 @@ class Settings:
             pool_size=_count("DATABASE_POOL_SIZE", 10),
             append_connections=_count("APPEND_CONNECTIONS", 16),
             query_connections=_count("QUERY_CONNECTIONS", 8),
+            auth=AuthSettings.from_environment(),
+            max_subscriptions_per_connection=_count("MAX_SUBSCRIPTIONS_PER_CONNECTION", 100),
+            max_connections_per_principal=_count("MAX_CONNECTIONS_PER_PRINCIPAL", 20),
+            observability=ObservabilitySettings.from_environment(),
+            persisted_operations=PersistedMode.from_environment(),
         )

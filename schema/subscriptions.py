@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncGenerator, Iterator
+from functools import partial
 
 import strawberry
 from graphql import located_error
 
-from readmodels.views import ProjectionStatus as ProjectionStatusView
 from schema.context import Info
-from schema.fanout import shared
 from schema.scalars import BigInt
 from schema.timeouts import timeout_seconds
 from schema.types import ConsistencyUpdate, ProjectionStatus
@@ -25,13 +24,14 @@ class Subscription:
     async def projection_updates(
         self, info: Info, projections: list[str] | None = None
     ) -> AsyncGenerator[ProjectionStatus, None]:
-        services = info.context.services
         with _located(info):
-            names = services.waiter.awaited(projections)
             # leaving the block (complete, disconnect, shutdown) unsubscribes from the hub
-            async with services.hub.subscribe(names) as updates:
+            async with info.context.projection_updates(projections) as updates:
+                with_error = info.context.actor.is_staff
+                build = partial(ProjectionStatus.of, with_error=with_error)
                 async for status in updates:
-                    yield _shared_status(status)
+                    # staff and customers each share one payload: theirs differ in lastError
+                    yield info.context.shared(f"{status.name}/{with_error}", status, build)
 
     @strawberry.subscription(
         description="Messages while the awaited projections catch up to position; the last one "
@@ -45,7 +45,7 @@ class Subscription:
         timeout_ms: int | None = 5000,
     ) -> AsyncGenerator[ConsistencyUpdate, None]:
         with _located(info):
-            progress = info.context.services.waiter.watch(
+            progress = info.context.watch_position(
                 int(position), projections, timeout_seconds(timeout_ms)
             )
             try:
@@ -54,23 +54,13 @@ class Subscription:
                         position=BigInt(step.position),
                         reached=step.reached,
                         timed_out=step.timed_out,
-                        projections=[ProjectionStatus.of(status) for status in step.projections],
+                        projections=[
+                            ProjectionStatus.of(status, with_error=info.context.actor.is_staff)
+                            for status in step.projections
+                        ],
                     )
             finally:
                 await progress.aclose()
-
-
-# the GraphQL object of the latest status of each projection: every subscriber gets the hub's
-# same status, and so the same object, whose execution schema.fanout then shares
-_statuses: dict[str, tuple[ProjectionStatusView, ProjectionStatus]] = {}
-
-
-def _shared_status(status: ProjectionStatusView) -> ProjectionStatus:
-    known = _statuses.get(status.name)
-    if known is None or known[0] is not status:
-        known = (status, shared(ProjectionStatus.of(status)))
-        _statuses[status.name] = known
-    return known[1]
 
 
 @contextlib.contextmanager

@@ -9,20 +9,20 @@ import strawberry
 
 from handlers.events import Address as AddressValue
 from handlers.events import OrderLine
-from readmodels.views import (
+from readmodels import (
     CustomerSummaryView,
     OrderView,
 )
-from readmodels.views import (
+from readmodels import (
     OrderPage as OrderPageView,
 )
-from readmodels.views import (
+from readmodels import (
     OrderStatus as OrderStatusValue,
 )
-from readmodels.views import (
+from readmodels import (
     ProjectionState as ProjectionStateValue,
 )
-from readmodels.views import (
+from readmodels import (
     ProjectionStatus as ProjectionStatusView,
 )
 from schema.scalars import BigInt
@@ -176,14 +176,15 @@ class ProjectionStatus:
     updated_at: datetime | None
 
     @classmethod
-    def of(cls, status: ProjectionStatusView) -> ProjectionStatus:
+    def of(cls, status: ProjectionStatusView, *, with_error: bool = True) -> ProjectionStatus:
+        """`with_error` False hides lastError, internal text that only staff may read."""
         return cls(
             name=status.name,
             position=BigInt(status.position),
             head_position=BigInt(status.head_position),
             lag=BigInt(status.lag),
             state=status.state,
-            last_error=status.last_error,
+            last_error=status.last_error if with_error else None,
             updated_at=status.updated_at,
         )
 

@@ -7,7 +7,8 @@ Revises:
 import sqlalchemy as sa
 from alembic import op
 
-from eventstore.tables import Position, UtcDateTime, json_column_type
+from eventstore.database import UtcDateTime, json_column_type
+from eventstore.tables import Position
 
 revision = "0001"
 down_revision = None

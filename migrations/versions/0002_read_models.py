@@ -7,7 +7,7 @@ Revises: 0001
 import sqlalchemy as sa
 from alembic import op
 
-from eventstore.tables import UtcDateTime
+from eventstore.database import UtcDateTime
 
 revision = "0002"
 down_revision = "0001"

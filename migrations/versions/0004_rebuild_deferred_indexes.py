@@ -3,7 +3,7 @@
 A rebuild writes every row of its tables again, and keeping their secondary indexes up
 to date row by row costs several times what building them once afterwards does
 (docs/benchmarks.md). So a rebuild's reset drops them, recording each one's definition
-as the catalog gives it (readmodels/deferred_indexes.py), and this trigger creates them
+as the catalog gives it (readmodels/running/deferred_indexes.py), and this trigger creates them
 again in the very transaction that takes the checkpoint out of REBUILDING, whichever
 change does it (the last batch, a settle, a failure): there is no committed state of a
 projection that is no longer rebuilding without its indexes, and a crash mid-rebuild

@@ -22,9 +22,9 @@ from handlers.events import (
     OrderShipped,
 )
 from readmodels.customer_summaries.table import customer_orders, customer_summaries
-from readmodels.db import cents, rows_by_key, upsert
 from readmodels.projection import ORDER_EVENT_TYPES, decoded
-from readmodels.views import OrderStatus
+from readmodels.results import OrderStatus
+from readmodels.sql import cents, rows_by_key, upsert
 
 COUNTS = ("order_count", "pending_count", "shipped_count", "cancelled_count", "total_spent_cents")
 _STATUS_COUNT = {

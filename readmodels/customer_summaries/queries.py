@@ -7,11 +7,11 @@ from typing import ClassVar
 
 from sqlalchemy import select
 
-from readmodels.bus import Query
 from readmodels.customer_summaries.table import customer_summaries
-from readmodels.db import money
-from readmodels.session import ReadSession
-from readmodels.views import CustomerSummaryView
+from readmodels.querying.query_bus import Query
+from readmodels.querying.read_session import ReadSession
+from readmodels.results import CustomerSummaryView
+from readmodels.sql import money
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import BigInteger, Column, Integer, String, Table, Text, Uuid
 
-from eventstore.tables import UtcDateTime
-from readmodels.db import metadata
+from eventstore.database import UtcDateTime
+from readmodels.sql import metadata
 
 customer_summaries = Table(
     "customer_summaries",

@@ -14,7 +14,7 @@ from handlers.events import (
     OrderLine,
     OrderShipped,
 )
-from readmodels.views import OrderStatus, OrderView
+from readmodels.results import OrderStatus, OrderView
 
 
 def evolve(view: OrderView | None, event: OrderEvent, version: int, position: int) -> OrderView:

@@ -9,11 +9,11 @@ from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from eventstore import LoggedEvent
-from readmodels.db import rows_by_key, upsert
 from readmodels.order_views.fold import evolve
 from readmodels.order_views.table import order_views, row_of, view_from
 from readmodels.projection import ORDER_EVENT_TYPES, decoded
-from readmodels.views import OrderView
+from readmodels.results import OrderView
+from readmodels.sql import rows_by_key, upsert
 
 
 class OrderViewsProjection:

@@ -15,12 +15,12 @@ from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.sql import ColumnElement
 
-from readmodels.bus import Query
 from readmodels.errors import InvalidQuery
 from readmodels.order_views.search import matching
 from readmodels.order_views.table import order_views, view_from, view_of
-from readmodels.session import ReadSession
-from readmodels.views import OrderPage, OrderStatus, OrderView
+from readmodels.querying.query_bus import Query
+from readmodels.querying.read_session import ReadSession
+from readmodels.results import OrderPage, OrderStatus, OrderView
 
 MAX_PAGE_SIZE = 100
 MAX_SEARCH_LENGTH = 200
@@ -60,8 +60,12 @@ class OrderFilter:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class GetOrderById(Query[OrderView | None]):
+    """One order; with `customer_id`, only if it is that customer's (a customer's scope is
+    part of the SQL, so another customer's order reads exactly like a missing one)."""
+
     reads: ClassVar[tuple[str, ...]] = ("order_views",)
     order_id: UUID
+    customer_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -113,7 +117,9 @@ def _check_page(page: int, page_size: int) -> None:
 
 
 _BY_ID = select(order_views).where(_c.order_id == bindparam("order_id"))
+_SCOPED_BY_ID = _BY_ID.where(_c.customer_id == bindparam("customer_id"))
 _PG_BY_ID = str(_BY_ID.compile(dialect=asyncpg_dialect()))  # type: ignore[no-untyped-call]
+_PG_SCOPED_BY_ID = str(_SCOPED_BY_ID.compile(dialect=asyncpg_dialect()))  # type: ignore[no-untyped-call]
 
 
 def _view_of_record(record: Record) -> OrderView:
@@ -126,11 +132,17 @@ class OrderQueries:
     """The handlers of the order_views queries."""
 
     async def by_id(self, query: GetOrderById, session: ReadSession) -> OrderView | None:
+        scoped = query.customer_id is not None
         if session.statements is not None:
-            record = await session.statements.fetchrow(_PG_BY_ID, query.order_id)
+            record = await (
+                session.statements.fetchrow(_PG_SCOPED_BY_ID, query.order_id, query.customer_id)
+                if scoped
+                else session.statements.fetchrow(_PG_BY_ID, query.order_id)
+            )
             return None if record is None else _view_of_record(record)
+        parameters = {"order_id": query.order_id, "customer_id": query.customer_id}
         async with session.reading() as conn:
-            row = (await conn.execute(_BY_ID, {"order_id": query.order_id})).first()
+            row = (await conn.execute(_SCOPED_BY_ID if scoped else _BY_ID, parameters)).first()
         return None if row is None else view_of(row)
 
     async def customer_orders(self, query: GetCustomerOrders, session: ReadSession) -> OrderPage:

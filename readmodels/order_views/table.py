@@ -8,10 +8,10 @@ from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Column, Integer, String, Table, Text, Uuid
 
-from eventstore.tables import UtcDateTime
+from eventstore.database import UtcDateTime
 from handlers.events import Address, OrderLine
-from readmodels.db import Row, cents, metadata
-from readmodels.views import OrderStatus, OrderView
+from readmodels.results import OrderStatus, OrderView
+from readmodels.sql import Row, cents, metadata
 
 # On SQLite the table also has row_id, the key of its full-text index (see the migration);
 # no query names it.

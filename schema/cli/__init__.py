@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
+import os
 import sys
 from collections.abc import Sequence
 
 from eventstore import DatabaseUnavailable
-from schema.cli import demo, migrate, project, projections, serve
-from schema.settings import InvalidSetting
+from schema.cli import demo, migrate, operations, project, rebuild, serve, status, token
+from schema.invalid_setting import InvalidSetting
+from schema.observability.json_logs import configure_logging
 
-SUBCOMMANDS = [serve, project, migrate, projections, demo]
+SUBCOMMANDS = [serve, project, migrate, rebuild, status, demo, token, operations]
 
 
 def parser() -> argparse.ArgumentParser:
@@ -28,10 +29,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    configure_logging(os.environ.get("LOG_FORMAT"))
     arguments = parser().parse_args(argv)
     try:
         result = arguments.run(arguments)

@@ -8,7 +8,7 @@ import random
 from decimal import Decimal
 from typing import Any
 
-from eventstore import EventStore, connect_engine
+from handlers.actor import SYSTEM
 from handlers.bus import CommandBus
 from handlers.commands import (
     AddOrderItem,
@@ -19,8 +19,8 @@ from handlers.commands import (
     ShipOrder,
 )
 from handlers.events import Address, OrderLine
-from handlers.orders import register_order_handlers
-from migrations import upgrade
+from handlers.handler import register_order_handlers
+from schema.bootstrap import Purpose, open_database
 from schema.cli.progress import Progress
 from schema.settings import Settings
 
@@ -125,11 +125,8 @@ def order_story(rng: random.Random, index: int) -> list[OrderCommand]:
 async def run(arguments: argparse.Namespace) -> int:
     if arguments.orders < 1:
         raise SystemExit("cqrs-orders demo: --orders must be at least 1")
-    settings = Settings.from_environment()
-    engine = await connect_engine(settings.database_url)
-    if engine.dialect.name == "sqlite":
-        await upgrade(engine)
-    store = EventStore(engine)
+    database = await open_database(Settings.from_environment(), Purpose.DEMO)
+    store = database.store
     bus = CommandBus()
     register_order_handlers(bus, store)
     rng = random.Random(arguments.seed)
@@ -142,7 +139,7 @@ async def run(arguments: argparse.Namespace) -> int:
     async def work() -> None:
         while not queue.empty():
             for command in queue.get_nowait():
-                await bus.dispatch(command)
+                await bus.dispatch(command, SYSTEM)
             progress.advance()
 
     store.start()
@@ -150,8 +147,7 @@ async def run(arguments: argparse.Namespace) -> int:
         await asyncio.gather(*(work() for _ in range(CONCURRENCY)))
     finally:
         progress.finish()
-        await store.close()
-        await engine.dispose()
+        await database.close()
     commands = sum(len(story) for story in stories)
     print(
         f"loaded {arguments.orders:,} orders ({commands:,} commands); "

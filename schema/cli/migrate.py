@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from eventstore import connect_engine
 from migrations import pending_revisions, upgrade
+from schema.bootstrap import Purpose, open_database
 from schema.settings import Settings
 
 
@@ -18,11 +18,11 @@ def add_parser(subcommands: Any) -> None:
 
 
 async def run(_arguments: argparse.Namespace) -> int:
-    engine = await connect_engine(Settings.from_environment().database_url)
+    database = await open_database(Settings.from_environment(), Purpose.MIGRATE)
     try:
-        pending = await pending_revisions(engine)
-        await upgrade(engine)
+        pending = await pending_revisions(database.engine)
+        await upgrade(database.engine)
     finally:
-        await engine.dispose()
+        await database.close()
     print(f"applied {len(pending)} migration(s): {', '.join(pending)}" if pending else "up to date")
     return 0

@@ -1,7 +1,7 @@
 """`cqrs-orders project [--only NAME ...]`: projection workers, without the API.
 
 Start as many as you like on PostgreSQL: each projection is run by one process at a
-time (the holder of its advisory lock, readmodels/leases.py) and the others stand by to
+time (the holder of its advisory lock, readmodels/running/leases.py) and the others stand by to
 take over. API processes then run with `serve --projections off`.
 """
 
@@ -16,10 +16,10 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from eventstore import DatabaseUnavailable, EventStore, connect_engine
-from migrations import pending_revisions
-from readmodels import ReadSide, default_projections
-from readmodels.projection import Projection
+from readmodels import Projection, ReadSide, default_projections
+from schema.bootstrap import Purpose, open_database
+from schema.observability import Observability, ReadingSources
+from schema.observability.metrics_server import metrics_server
 from schema.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,13 @@ def add_parser(subcommands: Any) -> None:
         metavar="NAME",
         help="run only these projections (default: all of them)",
     )
+    command.add_argument(
+        "--metrics-port",
+        type=int,
+        metavar="PORT",
+        help="serve /metrics, /health/live and /health/ready on this port (0: any free one)",
+    )
+    command.add_argument("--metrics-host", default="127.0.0.1", metavar="HOST")
     command.set_defaults(run=run)
 
 
@@ -53,34 +60,41 @@ async def run(arguments: argparse.Namespace) -> int:
         )
         return 2
     chosen = [p for p in default_projections() if not arguments.only or p.name in arguments.only]
-    await run_projections(settings, chosen)
+    await run_projections(settings, chosen, arguments.metrics_host, arguments.metrics_port)
     return 0
 
 
-async def run_projections(settings: Settings, projections: Sequence[Projection]) -> None:
-    """Run (or stand by for) `projections` until SIGTERM or SIGINT."""
-    engine = await connect_engine(
-        settings.database_url, **settings.pool_options(settings.database_url)
-    )
+async def run_projections(
+    settings: Settings,
+    projections: Sequence[Projection],
+    metrics_host: str = "127.0.0.1",
+    metrics_port: int | None = None,
+) -> None:
+    """Run (or stand by for) `projections` until SIGTERM or SIGINT, serving their signals
+    on `metrics_port` if given."""
+    database = await open_database(settings, Purpose.PROJECT)
+    observability = Observability(settings.observability)
     try:
-        if engine.dialect.name != "postgresql":
-            raise DatabaseUnavailable(
-                "SQLite runs the projections inside `cqrs-orders serve` (a single process); "
-                "projection workers need PostgreSQL (set DATABASE_URL)"
-            )
-        if pending := await pending_revisions(engine):
-            raise DatabaseUnavailable(
-                f"the database lacks migrations {', '.join(pending)}: run `cqrs-orders migrate`"
-            )
-        side = ReadSide.create(EventStore(engine), projections)
+        await observability.start()
+        observability.instrument(database)
+        observer = observability.observers(database.store).projections
+        side = ReadSide.create(database.store, projections, observer=observer)
+        sources = ReadingSources(store=database.store, projections=tuple(side.runner.names))
+        signals = (
+            contextlib.nullcontext()
+            if metrics_port is None
+            else metrics_server(observability, sources, metrics_host, metrics_port)
+        )
         await side.start()
         log.info("projection worker up for %s", ", ".join(p.name for p in projections))
         try:
-            await _until_stopped()
+            async with signals:
+                await _until_stopped()
         finally:
             await side.close()
     finally:
-        await engine.dispose()
+        await observability.stop()
+        await database.close()
 
 
 async def _until_stopped() -> None:

@@ -1,7 +1,7 @@
 """`cqrs-orders serve`: the GraphQL API under uvicorn, with the projections in-process.
 
 With `--workers N` on PostgreSQL every worker process stands by for every projection and
-one runs each (readmodels/leases.py); `--projections off` leaves them to `project`.
+one runs each (readmodels/running/leases.py); `--projections off` leaves them to `project`.
 """
 
 from __future__ import annotations
@@ -15,8 +15,12 @@ from types import FrameType
 from typing import Any
 
 import uvicorn
+from uvicorn.config import LOGGING_CONFIG
 
 from eventstore import DatabaseUnavailable
+from schema.observability import multiprocess
+from schema.observability.json_logs import logging_config
+from schema.observability.settings import LogFormat
 from schema.services import Services
 from schema.settings import Settings
 
@@ -58,20 +62,30 @@ def run(arguments: argparse.Namespace) -> int:
     # fail here with one line rather than inside every worker's startup
     asyncio.run(check_database(settings))
     signal.signal(signal.SIGTERM, _exit_cleanly)
-    uvicorn.run(
-        "schema.app:served_app",
-        factory=True,
-        host=arguments.host,
-        port=arguments.port,
-        workers=arguments.workers,
-        ws_max_size=MAX_WEBSOCKET_MESSAGE_BYTES,
-        # messages are small JSON: compressing each for each subscriber cost more server time
-        # than everything else of a fan-out but the socket writes
-        ws_per_message_deflate=False,
-        log_level="info",
-        # a log line per request costs more server time than a small query's own reads
-        access_log=False,
+    signals = settings.observability
+    # LOG_FORMAT=json: uvicorn's lines too, in every worker (uvicorn applies it in each)
+    logs = (
+        LOGGING_CONFIG
+        if signals.log_format is LogFormat.PLAIN
+        else logging_config(signals.log_format)
     )
+    with multiprocess.worker_directory(arguments.workers, signals.metrics):
+        uvicorn.run(
+            "schema.app:served_app",
+            factory=True,
+            host=arguments.host,
+            port=arguments.port,
+            workers=arguments.workers,
+            ws_max_size=MAX_WEBSOCKET_MESSAGE_BYTES,
+            # messages are small JSON: compressing each for each subscriber cost more server
+            # time than everything else of a fan-out but the socket writes
+            ws_per_message_deflate=False,
+            log_level="info",
+            # a log line per request costs more server time than a small query's own reads:
+            # ACCESS_LOG=on has the app write them (schema/observability/request_signals.py)
+            access_log=False,
+            log_config=logs,
+        )
     return 0
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from eventstore import EventStore, NewEvent, RecordedEvent
 from eventstore.tables import events, handled_commands
+from tests.eventstore.log_by_hand import append_in_transaction, read_all
 
 WRITERS = 16
 WRITE_SECONDS = 3.0
@@ -28,8 +29,8 @@ def new() -> NewEvent:
 
 
 async def append_on(store: EventStore, conn: AsyncConnection) -> int:
-    result = await store.append_in_transaction(
-        conn, f"s-{uuid4()}", "S", [new(), new()], 0, uuid4()
+    result = await append_in_transaction(
+        store, conn, f"s-{uuid4()}", "S", [new(), new()], 0, uuid4()
     )
     assert result is not None
     return result.position
@@ -52,7 +53,7 @@ async def test_an_older_open_transaction_holds_back_read_all_and_a_naive_reader_
         assert older_position < newer_position
 
         naive = await naive_read(pg_store, 0)
-        safe = await pg_store.read_all(0)
+        safe = await read_all(pg_store, 0)
 
         assert naive == [newer_position - 1, newer_position]
         assert safe == [], "a committed position above an open transaction must wait"
@@ -72,7 +73,7 @@ async def read_all_once_settled(store: EventStore, count: int) -> list[RecordedE
     """read_all from the start once it holds `count` events: a transaction outside this
     test (another database of the cluster, autovacuum's ANALYZE) may hold the horizon."""
     async with asyncio.timeout(10):
-        while len(events := await store.read_all(0)) < count:
+        while len(events := await read_all(store, 0)) < count:
             await store.signal.wait_beyond(store.signal.latest, timeout=0.05)
     return events
 
@@ -99,8 +100,8 @@ async def writer(store: EventStore, stop_at: float, seed: int) -> set[int]:
                 )
                 await asyncio.sleep(rng.uniform(0.01, 0.1))  # simulated work, not synchronization
             count = rng.randint(1, 3)
-            result = await store.append_in_transaction(
-                conn, f"s-{uuid4()}", "S", [new() for _ in range(count)], 0, uuid4()
+            result = await append_in_transaction(
+                store, conn, f"s-{uuid4()}", "S", [new() for _ in range(count)], 0, uuid4()
             )
             assert result is not None
             if shape > 0.9:
@@ -119,7 +120,7 @@ async def tail(store: EventStore, last_committed: asyncio.Future[int]) -> list[i
     seen: list[int] = []
     checkpoint = 0
     while not (last_committed.done() and checkpoint >= last_committed.result()):
-        batch = await store.read_all(checkpoint, limit=100)
+        batch = await read_all(store, checkpoint, limit=100)
         seen.extend(e.position for e in batch)
         if batch:
             checkpoint = batch[-1].position

@@ -12,10 +12,11 @@ from uuid import UUID
 import pytest
 
 from eventstore import EventStore
+from handlers.actor import SYSTEM
 from handlers.bus import CommandBus
 from handlers.commands import AddOrderItem, CancelOrder, CreateOrder, ShipOrder
 from handlers.events import Address, OrderLine
-from handlers.orders import register_order_handlers
+from handlers.handler import register_order_handlers
 from handlers.outcome import CommandOutcome
 from readmodels import OrderPage, ReadSide, RetryPolicy, SearchOrders
 
@@ -65,7 +66,8 @@ async def create_order(
             customer_id=customer_id,
             items=items or (line("mug", 2, "4.50"),),
             shipping_address=shipping or address(),
-        )
+        ),
+        SYSTEM,
     )
 
 
@@ -88,7 +90,8 @@ async def add_item(
             product_id=product_id,
             quantity=quantity,
             unit_price=Decimal(unit_price),
-        )
+        ),
+        SYSTEM,
     )
 
 
@@ -141,10 +144,11 @@ async def catalog(bus: CommandBus, idle_side: ReadSide) -> Catalog:
                 items=items,
                 shipping_address=address,
                 timestamp=T0 + timedelta(minutes=minute),
-            )
+            ),
+            SYSTEM,
         )
         ids[name] = created.order_id
-    await bus.dispatch(ShipOrder(order_id=ids["o2"], carrier="DHL", tracking_number="1"))
-    await bus.dispatch(CancelOrder(order_id=ids["o3"], reason="late"))
+    await bus.dispatch(ShipOrder(order_id=ids["o2"], carrier="DHL", tracking_number="1"), SYSTEM)
+    await bus.dispatch(CancelOrder(order_id=ids["o3"], reason="late"), SYSTEM)
     await idle_side.runner.catch_up()
     return Catalog(idle_side, ids)

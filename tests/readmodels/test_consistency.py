@@ -17,7 +17,7 @@ from readmodels import (
     ProjectionState,
     ProjectionStatus,
     ReadSide,
-    UpdateHub,
+    StatusHub,
 )
 from tests.readmodels.conftest import create_order
 
@@ -34,7 +34,7 @@ def status(name: str, position: int) -> ProjectionStatus:
 
 
 async def test_the_waiter_wakes_within_milliseconds_of_a_publication(store: EventStore) -> None:
-    hub = UpdateHub()
+    hub = StatusHub()
     waiter = ConsistencyWaiter(hub, store, ["order_views", "customer_summaries"])
     progress = waiter.watch(100, timeout=10)
     first = await anext(progress)  # subscribed, looked, not there yet
@@ -114,7 +114,7 @@ async def test_a_query_awaits_what_it_reads_or_every_projection(
 
 
 async def test_the_consistency_stream_reports_until_it_times_out(store: EventStore) -> None:
-    hub = UpdateHub()
+    hub = StatusHub()
     waiter = ConsistencyWaiter(hub, store, ["order_views"])
 
     messages = [m async for m in waiter.watch(50, ["order_views"], timeout=0.05)]
@@ -131,7 +131,7 @@ async def test_the_consistency_stream_reports_until_it_times_out(store: EventSto
 async def test_unknown_projections_or_a_negative_position_are_refused(
     store: EventStore, projections: list[str] | None, position: int, field: str
 ) -> None:
-    waiter = ConsistencyWaiter(UpdateHub(), store, ["order_views"])
+    waiter = ConsistencyWaiter(StatusHub(), store, ["order_views"])
     with pytest.raises(InvalidQuery) as refused:
         await waiter.wait_for(position, projections, timeout=1)
     assert refused.value.field == field

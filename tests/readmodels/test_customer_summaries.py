@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from handlers.actor import SYSTEM
 from handlers.bus import CommandBus
 from handlers.commands import CancelOrder, RemoveOrderItem, ShipOrder
 from readmodels import CustomerSummaryView, GetCustomerSummary, GetOrderById, ReadSide
@@ -22,8 +23,10 @@ async def test_counts_and_spend_follow_each_order_status(
     shipped = await create_order(bus, "ada", line("pot", 1, "20.00"))
     cancelled = await create_order(bus, "ada", line("tea", 3, "1.00"))
     await create_order(bus, "bob", line("mug", 1, "4.50"))
-    await bus.dispatch(ShipOrder(order_id=shipped.order_id, carrier="DHL", tracking_number="1"))
-    await bus.dispatch(CancelOrder(order_id=cancelled.order_id, reason="late"))
+    await bus.dispatch(
+        ShipOrder(order_id=shipped.order_id, carrier="DHL", tracking_number="1"), SYSTEM
+    )
+    await bus.dispatch(CancelOrder(order_id=cancelled.order_id, reason="late"), SYSTEM)
     await add_item(bus, pending.order_id, "lid", 2, "0.25")
 
     ada = await summary(idle_side, "ada")
@@ -47,7 +50,7 @@ async def test_counts_and_spend_follow_each_order_status(
 async def test_removing_an_item_lowers_the_spend(bus: CommandBus, idle_side: ReadSide) -> None:
     order = await create_order(bus, "ada", line("mug", 2, "4.50"), line("pot", 1, "20.00"))
     await idle_side.runner.catch_up()  # the removal lands in a later batch than the creation
-    await bus.dispatch(RemoveOrderItem(order_id=order.order_id, product_id="pot"))
+    await bus.dispatch(RemoveOrderItem(order_id=order.order_id, product_id="pot"), SYSTEM)
 
     ada = await summary(idle_side, "ada")
 
@@ -62,8 +65,10 @@ async def test_a_status_change_in_a_later_batch_moves_the_counts(
     first = await create_order(bus, "ada", line("mug", 1, "5.00"))
     second = await create_order(bus, "ada", line("mug", 1, "7.00"))
     before = await summary(idle_side, "ada")
-    await bus.dispatch(CancelOrder(order_id=first.order_id, reason="late"))
-    await bus.dispatch(ShipOrder(order_id=second.order_id, carrier="UPS", tracking_number="2"))
+    await bus.dispatch(CancelOrder(order_id=first.order_id, reason="late"), SYSTEM)
+    await bus.dispatch(
+        ShipOrder(order_id=second.order_id, carrier="UPS", tracking_number="2"), SYSTEM
+    )
 
     after = await summary(idle_side, "ada")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from uuid import UUID
 
+from handlers.actor import SYSTEM
 from handlers.bus import CommandBus
 from handlers.commands import CancelOrder, RemoveOrderItem, ShipOrder
 from readmodels import GetOrderById, OrderStatus, OrderView, ReadSide
@@ -50,7 +51,7 @@ async def test_items_added_and_removed_change_lines_count_and_total(
     await add_item(bus, oid, "mug", 3, "4.50")
     await add_item(bus, oid, "pot", 1, "20.05")
     await add_item(bus, oid, "lid", 1, "1.10")
-    last = await bus.dispatch(RemoveOrderItem(order_id=oid, product_id="pot"))
+    last = await bus.dispatch(RemoveOrderItem(order_id=oid, product_id="pot"), SYSTEM)
 
     order = await view(idle_side, oid)
 
@@ -64,7 +65,9 @@ async def test_a_shipped_order_shows_carrier_tracking_and_time(
     bus: CommandBus, idle_side: ReadSide
 ) -> None:
     created = await create_order(bus)
-    await bus.dispatch(ShipOrder(order_id=created.order_id, carrier="DHL", tracking_number="JD01"))
+    await bus.dispatch(
+        ShipOrder(order_id=created.order_id, carrier="DHL", tracking_number="JD01"), SYSTEM
+    )
 
     order = await view(idle_side, created.order_id)
 
@@ -78,7 +81,7 @@ async def test_a_cancelled_order_shows_reason_and_time(
     bus: CommandBus, idle_side: ReadSide
 ) -> None:
     created = await create_order(bus)
-    await bus.dispatch(CancelOrder(order_id=created.order_id, reason="changed my mind"))
+    await bus.dispatch(CancelOrder(order_id=created.order_id, reason="changed my mind"), SYSTEM)
 
     order = await view(idle_side, created.order_id)
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from handlers.actor import SYSTEM
 from handlers.bus import CommandBus
 from handlers.commands import RemoveOrderItem
 from readmodels import (
@@ -69,7 +70,7 @@ async def test_search_finds_an_order_by_a_piece_of_its_id(catalog: Catalog) -> N
 
 
 async def test_search_forgets_a_removed_product(catalog: Catalog, bus: CommandBus) -> None:
-    await bus.dispatch(RemoveOrderItem(order_id=catalog.ids["o5"], product_id="lid"))
+    await bus.dispatch(RemoveOrderItem(order_id=catalog.ids["o5"], product_id="lid"), SYSTEM)
     await catalog.side.runner.catch_up()
     assert await catalog.search("lid") == []
     assert await catalog.search("mug") == ["o5", "o1"]

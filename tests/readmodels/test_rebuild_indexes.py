@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from eventstore import EventStore
 from handlers.bus import CommandBus
-from handlers.orders import register_order_handlers
+from handlers.handler import register_order_handlers
 from readmodels import ProjectionState, ReadSide
 from tests.readmodels.conftest import NO_SAFETY_NET, QUICK_RETRY, create_order, line
 from tests.readmodels.test_rebuild import read_tables

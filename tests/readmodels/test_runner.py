@@ -13,7 +13,6 @@ from sqlalchemy import delete, event, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from eventstore import EventStore, NewEvent, RecordedEvent
-from eventstore.engine import write_transaction
 from eventstore.tables import events
 from handlers.bus import CommandBus
 from handlers.events import OrderItemRemoved, codec, stream_id_of
@@ -23,12 +22,12 @@ from readmodels import (
     ProjectionState,
     ProjectionStatus,
     ReadSide,
-    checkpoints,
 )
-from readmodels.checkpoints import projection_checkpoints
 from readmodels.order_views.projection import OrderViewsProjection
 from readmodels.order_views.table import order_views
-from readmodels.runner import _first_of
+from readmodels.running.runner import _first_of
+from readmodels.status import checkpoints
+from readmodels.status.checkpoints import projection_checkpoints
 from tests.readmodels.conftest import NO_SAFETY_NET, QUICK_RETRY, add_item, create_order, line
 
 
@@ -275,9 +274,9 @@ async def test_a_runner_does_not_reload_its_checkpoints_on_hearing_its_own_commi
 async def test_a_checkpoint_change_commits_without_waiting_for_the_wal_flush(
     pg_store: EventStore,
 ) -> None:
-    async with write_transaction(pg_store.engine) as conn:
+    async with pg_store.write_transaction() as conn:
         await checkpoints.ensure(conn, ["order_views"])
-    async with write_transaction(pg_store.engine) as conn:
+    async with pg_store.write_transaction() as conn:
         assert (await conn.execute(text("SHOW synchronous_commit"))).scalar() == "on"
         assert await checkpoints.advance(conn, "order_views", 0, 1024, caught_up=True)
         assert (await conn.execute(text("SHOW synchronous_commit"))).scalar() == "off"

@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from eventstore import EventStore, create_engine
 from handlers.bus import CommandBus
-from handlers.orders import register_order_handlers
+from handlers.handler import register_order_handlers
 from readmodels import GetCustomerSummary, ProjectionState, ReadSide
 from tests.readmodels.conftest import NO_SAFETY_NET, QUICK_RETRY, create_order
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from gql import GraphQLRequest
 
-from eventstore.tasks import cancel_and_wait
+from eventstore.database import cancel_and_wait
 from tests.scaleout.database import DEFAULT_PROJECTIONS
 from tests.schema.service import Api, Server, create_order, unique, websocket_session
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import asyncpg
 
-from readmodels.checkpoints import CHECKPOINT_CHANNEL
-from readmodels.leases import LOCK_NAMESPACE
+from readmodels.running.leases import LOCK_NAMESPACE
+from readmodels.status.checkpoints import CHECKPOINT_CHANNEL
 from tests.scaleout.counting import NAME as COUNTING
 
 DEFAULT_PROJECTIONS = ("order_views", "customer_summaries")

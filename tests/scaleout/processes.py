@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.schema.service import STOP_TIMEOUT, excerpt
+from tests.schema.service import AUTH_SETTINGS, STOP_TIMEOUT, excerpt
 
 ROOT = Path(__file__).resolve().parents[2]
-_SETTINGS = ("DATABASE_URL", "PROJECTIONS", "READ_DATABASE_URL")
+_SETTINGS = ("DATABASE_URL", "PROJECTIONS", "READ_DATABASE_URL", *AUTH_SETTINGS)
 
 
 class Worker:
@@ -94,7 +94,8 @@ async def workers(database_url: str, count: int) -> AsyncIterator[list[Worker]]:
     """`count` workers running the default projections and the counting one, each logging
     when it starts to run a projection; stopped (or reaped, if killed) after the block."""
     environment = {k: v for k, v in os.environ.items() if k not in _SETTINGS}
-    environment |= {"DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1"}
+    # scale-out is tested without authentication, said explicitly as PostgreSQL requires
+    environment |= {"DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1", "AUTH": "off"}
     started: list[Worker] = []
     try:
         for number in range(1, count + 1):

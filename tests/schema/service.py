@@ -32,7 +32,36 @@ STOP_TIMEOUT = 30.0
 REQUEST_TIMEOUT = 30.0
 _RUNNING = re.compile(r"Uvicorn running on (http://\S+)")
 # Settings the server reads from the environment: a test sets them explicitly or not at all.
-_SETTINGS = ("DATABASE_URL", "GRAPHQL_INTROSPECTION", "GRAPHIQL", "PROJECTIONS")
+AUTH_SETTINGS = (
+    "AUTH",
+    "AUTH_JWT_SECRET",
+    "AUTH_JWKS_URL",
+    "AUTH_ISSUER",
+    "AUTH_AUDIENCE",
+    "AUTH_ROLES_CLAIM",
+    "AUTH_JWKS_CACHE_SECONDS",
+)
+# the signals' settings (schema/observability/settings.py, OpenTelemetry's, the metrics' directory)
+SIGNAL_SETTINGS = (
+    "METRICS",
+    "LOG_FORMAT",
+    "ACCESS_LOG",
+    "READY_MAX_LAG_SECONDS",
+    "PROMETHEUS_MULTIPROC_DIR",
+    "OTEL_SDK_DISABLED",
+    "OTEL_TRACES_EXPORTER",
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+)
+_SETTINGS = (
+    "DATABASE_URL",
+    "GRAPHQL_INTROSPECTION",
+    "GRAPHIQL",
+    "PERSISTED_OPERATIONS",
+    "PROJECTIONS",
+    *AUTH_SETTINGS,
+    *SIGNAL_SETTINGS,
+)
 
 
 @dataclass
@@ -63,7 +92,12 @@ def serving(
     """`python -m schema.cli serve --port 0 [arguments]` until the block ends, then SIGTERM;
     the server must exit 0 with no traceback in its log."""
     environment = {k: v for k, v in os.environ.items() if k not in _SETTINGS}
-    environment |= {"DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1", **(env or {})}
+    environment |= {"DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1"}
+    # the suites that test other things serve with authentication off, said explicitly (as
+    # PostgreSQL requires); a test of identity passes its own AUTH_* settings
+    if not any(name in AUTH_SETTINGS for name in env or {}):
+        environment["AUTH"] = "off"
+    environment |= env or {}
     process = subprocess.Popen(
         [
             *(sys.executable, "-m", "schema.cli", "serve", "--host", "127.0.0.1", "--port", "0"),
@@ -174,8 +208,11 @@ class Api:
 
 
 @contextlib.asynccontextmanager
-async def http_api(server: Server) -> AsyncIterator[Api]:
-    transport = HTTPXAsyncTransport(url=server.graphql_url, timeout=REQUEST_TIMEOUT)
+async def http_api(server: Server, headers: Mapping[str, str] | None = None) -> AsyncIterator[Api]:
+    """A client of the server over HTTP; `headers` go with every request (a bearer token)."""
+    transport = HTTPXAsyncTransport(
+        url=server.graphql_url, headers=dict(headers or {}), timeout=REQUEST_TIMEOUT
+    )
     async with Client(transport=transport, execute_timeout=REQUEST_TIMEOUT) as session:
         yield Api(session)
 

@@ -123,8 +123,15 @@ def test_graphiql_runs_a_query_offline_under_its_csp(chromium: str, served_url: 
             page.keyboard.press("Control+A")
             # one insertion, not keystrokes: typed braces race the editor's auto-close and hints
             page.keyboard.insert_text(QUERY)
-            expect(page.locator(".graphiql-query-editor .CodeMirror-line")).to_have_text([QUERY])
-            page.locator(".graphiql-execute-button").click()
+            # the lines of the text only: CodeMirror keeps one to measure with beside them once
+            # the (long) default document has been shown
+            lines = page.locator(".graphiql-query-editor .CodeMirror-code .CodeMirror-line")
+            expect(lines).to_have_text([QUERY])
+            # the button offers the default document's operations in a menu until the editor
+            # has parsed the new text: it runs the query only once that menu has gone
+            execute = page.locator(".graphiql-execute-button")
+            expect(execute).not_to_have_attribute("aria-haspopup", "menu")
+            execute.click()
             expect(page.locator(".graphiql-response .CodeMirror-code")).to_contain_text('"data"')
 
             assert response_json(page) == EXPECTED
@@ -135,3 +142,55 @@ def test_graphiql_runs_a_query_offline_under_its_csp(chromium: str, served_url: 
     assert contacted, "the page made no request at all"
     assert [url for url in contacted if urlsplit(url).netloc != origin.netloc] == []
     assert console_errors == []
+
+
+def test_graphiql_opens_with_the_default_document_and_runs_each_operation(
+    chromium: str, served_url: str
+) -> None:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=["--disable-gpu"])
+        try:
+            # tall enough for every line of the document: CodeMirror renders the visible ones
+            context = browser.new_context(viewport={"width": 1280, "height": 2400})
+            context.add_init_script(RECORD_CSP_VIOLATIONS)
+            page = context.new_page()
+            page.goto(f"{served_url}/graphql", wait_until="load")
+            editor = page.locator(".graphiql-query-editor .CodeMirror-code")
+            expect(editor).to_contain_text("mutation CreateAndReadBack")
+            # the service's document, not GraphiQL's welcome
+            assert "Welcome to GraphiQL" not in editor.inner_text()
+
+            def run(operation: str) -> object:
+                # Ctrl-Enter runs the operation under the cursor, as the document says (the
+                # play button's menu would inject a <style>, which the CSP blocks)
+                editor.get_by_text(operation, exact=False).first.click()
+                page.keyboard.press("Control+Enter")
+                expect(page.locator(".graphiql-response .CodeMirror-code")).to_contain_text(
+                    f'"{first_field[operation]}"'
+                )
+                # a subscription's response ends with its last message: wait for it
+                if operation == "Consistency":
+                    expect(page.locator(".graphiql-execute-button")).to_have_attribute(
+                        "aria-label", "Execute query (Ctrl-Enter)"
+                    )
+                return response_json(page)
+
+            first_field = {
+                "CreateAndReadBack": "createOrder",
+                "CustomerOrders": "customerOrders",
+                "Consistency": "consistency",
+            }
+            created = run("CreateAndReadBack")
+            assert isinstance(created, dict)
+            order = created["data"]["createOrder"]["order"]
+            assert order == {**order, "status": "PENDING", "itemCount": 2, "totalAmount": "19.98"}
+            listed = run("CustomerOrders")
+            assert isinstance(listed, dict)
+            ids = [item["id"] for item in listed["data"]["customerOrders"]["items"]]
+            assert created["data"]["createOrder"]["orderId"] in ids
+            reached = run("Consistency")
+            assert isinstance(reached, dict)
+            assert reached["data"]["consistency"]["reached"] is True
+            assert page.evaluate("window.cspViolations") == []
+        finally:
+            browser.close()

@@ -12,7 +12,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from eventstore import create_engine
-from readmodels.checkpoints import projection_checkpoints
+from readmodels.status.checkpoints import projection_checkpoints
 from schema.cli.serve import MAX_WEBSOCKET_MESSAGE_BYTES
 from tests.conftest import sqlite_url
 from tests.schema.service import REQUEST_TIMEOUT, Server, serving
@@ -48,6 +48,7 @@ def test_health_is_ok_with_the_database_and_every_projection_running(server: Ser
     assert response.json() == {
         "status": "ok",
         "database": "ok",
+        "authentication": "off",
         "projections": {
             "order_views": {"state": "RUNNING", "lag": 0},
             "customer_summaries": {"state": "RUNNING", "lag": 0},

@@ -12,8 +12,8 @@ import httpx
 import pytest
 import websockets
 
-from schema.extensions import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS
 from schema.limits import MAX_BODY_BYTES
+from schema.strawberry_hooks.documents import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS
 from tests.schema.service import REQUEST_TIMEOUT, Server, server_fixture
 
 server = server_fixture()

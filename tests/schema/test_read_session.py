@@ -26,7 +26,7 @@ async def app(tmp_path: Path) -> AsyncIterator[Starlette]:
 async def test_one_operation_reads_through_one_connection_and_gives_it_back(
     app: Starlette,
 ) -> None:
-    pool = app.state.services.engine.sync_engine.pool
+    pool = app.state.services.database.engine.sync_engine.pool
     checkouts: list[object] = []
     event.listen(pool, "checkout", lambda dbapi, record, proxy: checkouts.append(dbapi))
     query = """{

@@ -19,9 +19,9 @@ import uvicorn
 import websockets
 from websockets.asyncio.client import ClientConnection
 
-from eventstore.tasks import cancel_and_wait
-from readmodels.hub import UpdateHub
-from readmodels.views import ProjectionState, ProjectionStatus
+from eventstore.database import cancel_and_wait
+from readmodels.results import ProjectionState, ProjectionStatus
+from readmodels.status.status_hub import StatusHub
 from schema.app import create_app
 from schema.services import Services
 from schema.settings import Settings
@@ -67,7 +67,7 @@ async def served(tmp_path: Path) -> AsyncIterator[Served]:
         listener.close()
 
 
-async def until_subscribers(hub: UpdateHub, wanted: Callable[[int], bool], what: str) -> None:
+async def until_subscribers(hub: StatusHub, wanted: Callable[[int], bool], what: str) -> None:
     """Yield to the event loop (the server runs in it too) until the hub's subscriber count
     is as wanted: the hub announces no change, so this checks after every turn of the loop."""
     try:
@@ -152,7 +152,7 @@ async def test_connections_dropped_while_updates_are_pushed_leave_no_subscriber(
     await until_subscribers(hub, partial(operator.eq, 0), "every subscriber to leave the hub")
 
 
-async def push_updates(hub: UpdateHub) -> None:
+async def push_updates(hub: StatusHub) -> None:
     """Publish a status at every turn of the loop, as a busy projection would, until cancelled."""
     for position in itertools.count():
         hub.publish(

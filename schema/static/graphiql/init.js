@@ -4,35 +4,10 @@
 "use strict";
 
 (function () {
-  const EXAMPLE_QUERY = `# Welcome to GraphiQL 🍓
-#
-# GraphiQL is an in-browser tool for writing, validating, and
-# testing GraphQL queries.
-#
-# Type queries into this side of the screen, and you will see intelligent
-# typeaheads aware of the current GraphQL type schema and live syntax and
-# validation errors highlighted within the text.
-#
-# GraphQL queries typically start with a "{" character. Lines that starts
-# with a # are ignored.
-#
-# An example GraphQL query might look like:
-#
-#     {
-#       field(arg: "value") {
-#         subField
-#       }
-#     }
-#
-# Keyboard shortcuts:
-#
-#       Run Query:  Ctrl-Enter (or press the play button above)
-#
-#   Auto Complete:  Ctrl-Space (or just start typing)
-#
-`;
-
   const container = document.getElementById("graphiql");
+
+  // The service's own default document (schema/graphiql_document.py), given by the page.
+  const EXAMPLE_QUERY = container.dataset.defaultDocument;
 
   // The query, variables and headers live in the URL so that a link shares them.
   const parameters = Object.fromEntries(new URLSearchParams(window.location.search));

@@ -1,0 +1,29 @@
+"""The database toolkit every package of the service uses: engines, the UTC time type,
+LISTEN, task helpers."""
+
+from eventstore.database.engine import (
+    BEGIN_IMMEDIATE,
+    DatabaseUnavailable,
+    connect_engine,
+    create_engine,
+    driver_dsn,
+    parse_url,
+)
+from eventstore.database.listener import PgListener
+from eventstore.database.statement_connections import StatementConnections
+from eventstore.database.tasks import cancel_and_wait
+from eventstore.database.types import UtcDateTime, json_column_type
+
+__all__ = [
+    "BEGIN_IMMEDIATE",
+    "DatabaseUnavailable",
+    "PgListener",
+    "StatementConnections",
+    "UtcDateTime",
+    "cancel_and_wait",
+    "connect_engine",
+    "create_engine",
+    "driver_dsn",
+    "json_column_type",
+    "parse_url",
+]

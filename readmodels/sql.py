@@ -1,0 +1,179 @@
+"""SQL helpers of the read models: metadata, batched reads and upserts, exact cents."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Dialect,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    Uuid,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import ColumnElement
+
+from eventstore.database import UtcDateTime
+
+# Alembic (migrations/versions/0002_read_models.py) creates these tables; this metadata
+# only describes them to queries and projections.
+metadata = MetaData()
+
+Row = dict[str, Any]
+Update = Callable[[Any], Mapping[str, ColumnElement[Any]]]
+
+
+def cents(amount: Decimal) -> int:
+    """Exact integer cents of an amount, refusing anything finer than a cent."""
+    scaled = amount.scaleb(2)
+    if scaled != scaled.to_integral_value():
+        raise ValueError(f"amount {amount} has more than 2 decimal places")
+    return int(scaled)
+
+
+def money(amount_cents: int) -> Decimal:
+    return Decimal(amount_cents).scaleb(-2)
+
+
+def dialect_insert(conn: AsyncConnection, table: Table) -> Any:
+    """An INSERT of the connection's dialect, the one with ON CONFLICT clauses."""
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    return insert(table)
+
+
+async def rows_by_key(
+    conn: AsyncConnection, table: Table, key: Column[Any], values: Sequence[Any]
+) -> list[Mapping[str, Any]]:
+    """The rows whose `key` is among `values`, as mappings of column name to value."""
+    if not values:
+        return []
+    if conn.dialect.name != "postgresql":
+        result = await conn.execute(table.select().where(key.in_(values)))
+        return [dict(row._mapping) for row in result]
+    # through the driver on the transaction's own connection: SQLAlchemy's typed rows
+    # cost more client time than the projection's fold (SQLAlchemy's codecs on the
+    # driver connection still decode JSON, and asyncpg gives aware UTC times)
+    statement = f"SELECT * FROM {table.name} WHERE {key.name} = ANY($1::{_pg_type(key)}[])"
+    return list(await (await _driver(conn)).fetch(statement, values))
+
+
+async def upsert(
+    conn: AsyncConnection,
+    table: Table,
+    rows: Sequence[Row],
+    key: Sequence[str],
+    update: Update | None = None,
+) -> None:
+    """Insert rows, or update the row with the same key: every column from the new row,
+    or what `update(excluded)` says (its expressions may read `table` and `excluded`).
+    No two rows may have the same key."""
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        await _pg_upsert(conn, table, rows, key, update)
+        return
+    # one executemany: one hop to aiosqlite's thread for the whole batch
+    statement = dialect_insert(conn, table)
+    new = statement.excluded
+    set_ = update(new) if update else {name: new[name] for name in rows[0] if name not in key}
+    await conn.execute(statement.on_conflict_do_update(index_elements=key, set_=set_), rows)
+
+
+async def _pg_upsert(
+    conn: AsyncConnection,
+    table: Table,
+    rows: Sequence[Row],
+    key: Sequence[str],
+    update: Update | None,
+) -> None:
+    """One INSERT ... SELECT FROM unnest(one array per column) ON CONFLICT: the rows
+    travel as a few binary arrays, and the server plans and runs one statement."""
+    names = list(rows[0])
+    statement = _pg_upsert_sql(conn.dialect, table, tuple(names), tuple(key), update)
+    dumps = json.dumps
+    arrays = []
+    for name in names:
+        values = [row[name] for row in rows]
+        if isinstance(table.c[name].type, JSON):
+            values = [None if value is None else dumps(value) for value in values]
+        arrays.append(values)
+    await (await _driver(conn)).execute(statement, *arrays)
+
+
+_pg_statements: dict[tuple[str, tuple[str, ...], tuple[str, ...], Update | None], str] = {}
+
+
+def _pg_upsert_sql(
+    dialect: Dialect,
+    table: Table,
+    names: tuple[str, ...],
+    key: tuple[str, ...],
+    update: Update | None,
+) -> str:
+    cached = (table.name, names, key, update)
+    if cached not in _pg_statements:
+        if update is None:
+            assignments = [f"{name} = EXCLUDED.{name}" for name in names if name not in key]
+        else:
+            excluded = postgresql.insert(table).excluded
+            assignments = [
+                f"{name} = {expression.compile(dialect=dialect)}"
+                for name, expression in update(excluded).items()
+            ]
+        parameters = ", ".join(
+            f"${n}::{_pg_array_type(table.c[name])}" for n, name in enumerate(names, start=1)
+        )
+        selected = ", ".join(
+            f"u.{name}::json" if isinstance(table.c[name].type, JSON) else f"u.{name}"
+            for name in names
+        )
+        _pg_statements[cached] = (
+            f"INSERT INTO {table.name} ({', '.join(names)}) "
+            f"SELECT {selected} FROM unnest({parameters}) AS u({', '.join(names)}) "
+            f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {', '.join(assignments)}"
+        )
+    return _pg_statements[cached]
+
+
+def _pg_type(column: Column[Any]) -> str:
+    kind = column.type
+    if isinstance(kind, Uuid):
+        return "uuid"
+    if isinstance(kind, UtcDateTime):
+        return "timestamptz"
+    if isinstance(kind, BigInteger):
+        return "bigint"
+    if isinstance(kind, Integer):
+        return "integer"
+    if isinstance(kind, String | Text):
+        return "text"
+    raise TypeError(f"no PostgreSQL array type for {column}")
+
+
+def _pg_array_type(column: Column[Any]) -> str:
+    # JSON travels as text and is cast in the statement
+    return "text[]" if isinstance(column.type, JSON) else f"{_pg_type(column)}[]"
+
+
+async def _driver(conn: AsyncConnection) -> Any:
+    """The asyncpg connection under `conn`, in its transaction."""
+    raw = await conn.get_raw_connection()
+    driver = raw.driver_connection
+    assert driver is not None, "a checked-out connection has its driver's"
+    if not driver.is_in_transaction():
+        # SQLAlchemy's asyncpg adapter sends BEGIN with its first statement only: a
+        # statement sent past it before then would commit on its own. Its own way of
+        # beginning saves the round trip of a statement sent only to begin.
+        adapter: Any = raw.dbapi_connection
+        await adapter._start_transaction()
+    return driver

@@ -1,0 +1,175 @@
+"""The projection_checkpoints table: how far each projection got, and in which state.
+
+On PostgreSQL every change of a row is also announced on CHECKPOINT_CHANNEL, by the
+statement that makes it: the notification is delivered if and only if the change commits,
+so API processes that run no projection learn of every commit
+(readmodels/status/checkpoint_feed.py).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    String,
+    Table,
+    Text,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    literal_column,
+    not_,
+    select,
+    update,
+)
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from eventstore.database import UtcDateTime
+from readmodels.results import ProjectionState
+from readmodels.sql import dialect_insert, metadata
+
+projection_checkpoints = Table(
+    "projection_checkpoints",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("position", BigInteger, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("last_error", Text),
+    Column("updated_at", UtcDateTime, nullable=False),
+    # bumped by every change: orders statuses that reach a process by different roads
+    Column("revision", BigInteger, nullable=False, server_default="0"),
+)
+_c = projection_checkpoints.c
+
+CHECKPOINT_CHANNEL = "cqrs_orders_projected"
+# a NOTIFY payload is limited to 8000 bytes; the full error stays in the table
+NOTIFIED_ERROR_CHARS = 2000
+
+Checkpoint = Row[Any]  # a row of projection_checkpoints
+
+
+async def ensure(conn: AsyncConnection, names: Iterable[str]) -> None:
+    """Give every projection a checkpoint row, at the start of the log if it had none."""
+    now = datetime.now(UTC)
+    rows = [
+        {"name": name, "position": 0, "state": ProjectionState.RUNNING.value, "updated_at": now}
+        for name in names
+    ]
+    await conn.execute(dialect_insert(conn, projection_checkpoints).on_conflict_do_nothing(), rows)
+
+
+async def load(conn: AsyncConnection, names: Iterable[str]) -> dict[str, Checkpoint]:
+    rows = await conn.execute(select(projection_checkpoints).where(_c.name.in_(list(names))))
+    return {row.name: row for row in rows}
+
+
+async def advance(
+    conn: AsyncConnection, name: str, at: int, to: int, caught_up: bool
+) -> Checkpoint | None:
+    """Move past a batch just applied. A rebuild stays REBUILDING until it is caught up;
+    any success clears FAILED."""
+    return await _swap(conn, "advance", name, at, to=to, caught_up=caught_up)
+
+
+async def settle(conn: AsyncConnection, name: str, at: int) -> Checkpoint | None:
+    """A rebuild that is caught up without a last batch to apply is done."""
+    return await _swap(conn, "settle", name, at)
+
+
+async def fail(conn: AsyncConnection, name: str, at: int, error: str) -> Checkpoint | None:
+    return await _swap(conn, "fail", name, at, error=error)
+
+
+async def reset(conn: AsyncConnection, name: str) -> Checkpoint:
+    row = await _swap(conn, "reset", name, None)
+    if row is None:
+        raise LookupError(f"projection {name} has no checkpoint row")
+    return row
+
+
+_RUNNING, _REBUILDING = ProjectionState.RUNNING.value, ProjectionState.REBUILDING.value
+# What each change sets besides updated_at and revision, from the bind parameters its
+# caller passes (named unlike any column, as SQLAlchemy requires of an UPDATE's).
+_CHANGES: dict[str, dict[str, Any]] = {
+    "advance": {
+        "position": bindparam("to", type_=BigInteger),
+        "state": case(
+            (
+                and_(_c.state == _REBUILDING, not_(bindparam("caught_up", type_=Boolean))),
+                _REBUILDING,
+            ),
+            else_=_RUNNING,
+        ),
+        "last_error": None,
+    },
+    "settle": {"state": _RUNNING},
+    "fail": {
+        "state": ProjectionState.FAILED.value,
+        "last_error": bindparam("error", type_=Text),
+    },
+    "reset": {"position": 0, "state": _REBUILDING, "last_error": None},
+}
+
+
+async def _swap(
+    conn: AsyncConnection, change: str, name: str, at: int | None, **parameters: Any
+) -> Checkpoint | None:
+    """Change the row only while it is still at position `at` (None: wherever it is), and
+    return it as changed, or None when someone else moved it: a runner whose batch was
+    overtaken (by a rebuild, or by another process) must roll back, not apply it twice."""
+    statement = _swap_statement(change, conn.dialect.name == "postgresql", at is not None)
+    parameters.update(checkpoint=name, now=datetime.now(UTC))
+    if at is not None:
+        parameters["at"] = at
+    changed: Checkpoint | None = (await conn.execute(statement, parameters)).first()
+    return changed
+
+
+# built once: building it anew for each batch cost more client time than the rest of
+# the batch's transaction
+@functools.cache
+def _swap_statement(change: str, postgres: bool, guarded: bool) -> Any:
+    statement = update(projection_checkpoints).where(_c.name == bindparam("checkpoint"))
+    if guarded:
+        statement = statement.where(_c.position == bindparam("at"))
+    statement = statement.values(
+        **_CHANGES[change],
+        updated_at=bindparam("now", type_=UtcDateTime),
+        revision=_c.revision + 1,
+    )
+    returning: list[Any] = [projection_checkpoints]
+    if postgres:
+        returning += [
+            func.pg_notify(literal(CHECKPOINT_CHANNEL), _announcement()),
+            # Every transaction of the runner that writes ends with a change of its
+            # checkpoint, which makes it commit without waiting for the WAL flush, with no
+            # statement of its own. Safe for read tables: a crash can lose only the last
+            # commits, rows and checkpoint together, and the runner applies those events
+            # again from the older checkpoint. It keeps each commit short, and a short
+            # transaction holds back the read horizon of other readers less.
+            func.set_config("synchronous_commit", "off", True),
+        ]
+    return statement.returning(*returning)
+
+
+def _announcement() -> Any:
+    """The changed row as JSON text, for readmodels.status.checkpoint_feed."""
+    fields = {
+        "name": _c.name,
+        "position": _c.position,
+        "state": _c.state,
+        "last_error": func.left(_c.last_error, NOTIFIED_ERROR_CHARS),
+        "updated_at": _c.updated_at,
+        "revision": _c.revision,
+    }
+    pairs = [part for key, value in fields.items() for part in (literal_column(f"'{key}'"), value)]
+    return func.json_build_object(*pairs).cast(Text)

@@ -1,0 +1,1 @@
+"""Who calls: authentication settings, bearer token verification, and the request's caller."""

@@ -1,0 +1,107 @@
+"""`cqrs-orders rebuild` and `cqrs-orders status` (schema/cli/rebuild.py, status.py) on real
+databases."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from eventstore import EventStore
+from handlers.bus import CommandBus
+from readmodels import GetOrderById, ReadSide
+from schema.cli import main, rebuild
+from tests.conftest import sqlite_url
+from tests.readmodels.conftest import create_order, line
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="cqrs-orders")
+    rebuild.add_parser(root.add_subparsers(dest="command", required=True))
+    return root
+
+
+async def run(*argv: str) -> int:
+    """The command as `cqrs-orders` runs it, refusals included, on an event loop of its own."""
+    return await asyncio.to_thread(main, list(argv))
+
+
+@pytest.fixture
+def database(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """DATABASE_URL for the command: the test's database, on each backend."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
+
+
+@pytest.mark.usefixtures("database")
+async def test_rebuild_all_shows_progress_and_fills_the_tables(
+    store: EventStore, bus: CommandBus, capsys: pytest.CaptureFixture[str]
+) -> None:
+    created = await create_order(bus, "ada", line("mug", 2, "4.50"))
+
+    code = await run("rebuild", "--all")
+
+    err = capsys.readouterr().err
+    assert code == 0
+    assert "rebuilding order_views" in err and "rebuilding customer_summaries" in err
+    assert err.count(f"[{'#' * 30}]") >= 2
+    assert "1/1 events" in err and "ETA" in err
+    side = ReadSide.create(store)
+    view = (await side.bus.ask(GetOrderById(order_id=created.order_id))).value
+    assert view is not None and view.total_amount == Decimal("9.00")
+
+
+@pytest.mark.usefixtures("database")
+async def test_status_lists_each_projection_with_head_lag_and_state(
+    store: EventStore, bus: CommandBus, capsys: pytest.CaptureFixture[str]
+) -> None:
+    created = await create_order(bus)
+    assert await run("rebuild", "order_views") == 0
+    capsys.readouterr()
+
+    code = await run("status")
+
+    lines = capsys.readouterr().out.splitlines()
+    assert code == 0
+    assert lines[0].split() == ["projection", "position", "head", "lag", "state", "updated"]
+    views = lines[1].split()
+    summaries = lines[2].split()
+    assert views[:5] == [
+        "order_views",
+        str(created.position),
+        str(created.position),
+        "0",
+        "RUNNING",
+    ]
+    assert summaries[:5] == [
+        "customer_summaries",
+        "0",
+        str(created.position),
+        str(created.position),
+        "RUNNING",
+    ]
+
+
+@pytest.mark.usefixtures("database")
+async def test_an_unknown_projection_is_refused(
+    engine: AsyncEngine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert await run("rebuild", "nope") == 2
+    assert "no projection 'nope'" in capsys.readouterr().err
+
+
+async def test_an_unmigrated_database_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", sqlite_url(tmp_path / "fresh"))
+    (tmp_path / "fresh").mkdir()
+    assert await run("status") == 2
+    assert "run `cqrs-orders migrate`" in capsys.readouterr().err
+
+
+def test_rebuild_needs_a_name_or_all() -> None:
+    with pytest.raises(SystemExit):
+        parser().parse_args(["rebuild"])
