@@ -53,8 +53,9 @@ class OrderFilter:
         )
 
 
-def _scoped(info: Info, filters: OrderFilterValue) -> OrderFilterValue:
+def _scoped(info: Info, given: OrderFilter | None) -> OrderFilterValue:
     """The filters narrowed to the caller's own orders, in the SQL (staff: as given)."""
+    filters = OrderFilterValue() if given is None else given.to_filter()
     scope = info.context.customer_scope
     if scope is None:
         return filters
@@ -132,9 +133,7 @@ class Query:
         result = await info.context.ask(
             SearchOrders(
                 query=query,
-                filters=_scoped(
-                    info, OrderFilterValue() if filters is None else filters.to_filter()
-                ),
+                filters=_scoped(info, filters),
                 sort_by=sort_by or OrderSortFieldValue.CREATED_AT,
                 sort_order=sort_order or SortOrderValue.DESC,
                 page=1 if page is None else page,
@@ -194,9 +193,7 @@ class Query:
         result = await info.context.ask(
             SearchOrderConnection(
                 query=query,
-                filters=_scoped(
-                    info, OrderFilterValue() if filters is None else filters.to_filter()
-                ),
+                filters=_scoped(info, filters),
                 sort_by=sort_by or OrderSortFieldValue.CREATED_AT,
                 sort_order=sort_order or SortOrderValue.DESC,
                 window=window(first, after, last, before),
