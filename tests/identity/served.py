@@ -18,8 +18,7 @@ from sqlalchemy import text, update
 
 from eventstore import create_engine
 from readmodels.status.checkpoints import projection_checkpoints
-from tests.conftest import sqlite_url
-from tests.schema.service import BACKENDS, REQUEST_TIMEOUT, Server, serving
+from tests.schema.service import BACKENDS, REQUEST_TIMEOUT, Server, database_of, serving
 
 SECRET = "a shared secret of the identity tests, 32+ bytes"
 AUTH_ENV = {"AUTH_JWT_SECRET": SECRET}
@@ -91,10 +90,7 @@ def served_fixture(env: dict[str, str] | None = None) -> Any:
         request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     ) -> Iterator[Served]:
         backend: str = request.param
-        if backend == "sqlite":
-            database_url = sqlite_url(tmp_path_factory.mktemp("sqlite"))
-        else:
-            database_url = request.getfixturevalue("postgres_url")
+        database_url = database_of(backend, request, tmp_path_factory)
         settings = {**AUTH_ENV, **(env or {})}
         with serving(backend, database_url, tmp_path_factory.mktemp("serve"), settings) as running:
             yield Served(running, database_url)

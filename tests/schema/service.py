@@ -159,6 +159,17 @@ def excerpt(lines: list[str], context: int = 60) -> str:
     return "".join(lines[start : start + context])
 
 
+def database_of(
+    backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> str:
+    """The database a module's server of `backend` serves: a SQLite file of its own, or the
+    run's PostgreSQL database."""
+    if backend == "sqlite":
+        return sqlite_url(tmp_path_factory.mktemp("sqlite"))
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
 def server_fixture(env: Mapping[str, str] | None = None) -> Callable[..., Iterator[Server]]:
     """A module-scoped `server` fixture, one server per backend: a test module assigns it,
     `server = server_fixture()`, and its tests run once on SQLite and once on PostgreSQL.
@@ -171,10 +182,7 @@ def server_fixture(env: Mapping[str, str] | None = None) -> Callable[..., Iterat
         request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     ) -> Iterator[Server]:
         backend: str = request.param
-        if backend == "sqlite":
-            database_url = sqlite_url(tmp_path_factory.mktemp("sqlite"))
-        else:
-            database_url = request.getfixturevalue("postgres_url")
+        database_url = database_of(backend, request, tmp_path_factory)
         with serving(backend, database_url, tmp_path_factory.mktemp("serve"), env) as running:
             yield running
 
