@@ -34,6 +34,7 @@ import contextlib
 import dataclasses
 import os
 import random
+import resource
 import statistics
 import sys
 import tempfile
@@ -52,6 +53,8 @@ from bench.database import default_admin_url, scratch_database, sqlalchemy_url
 from bench.plans import query_plans
 from bench.report import Figure, git_revision, percentile
 from eventstore import EventStore, NewEvent, create_engine
+from eventstore.postgres import READ_LOG as POSTGRES_READ_LOG
+from eventstore.sqlite import READ_LOG as SQLITE_READ_LOG
 from handlers.events import (
     Address,
     OrderCancelled,
@@ -244,16 +247,43 @@ async def rebuild_rates(side: ReadSide) -> dict[str, float]:
 
 
 async def baseline_rate(store: EventStore, batch_size: int) -> float:
-    """Read and decode the whole log as a rebuild does, applying nothing."""
-    started, position, count = time.perf_counter(), 0, 0
+    """Read and decode the whole log as a rebuild does, applying nothing: the next batch
+    is read while one is decoded, as the runner reads ahead while it applies.
+
+    The read gets one turn of the loop to send its query before the decoding takes the
+    CPU; without it the task would not start until the batch was decoded, and the
+    server's work (PostgreSQL turning jsonb into text) would not overlap the client's
+    (100,000 events/s instead of 187,000 on PostgreSQL, measured on 2 cores)."""
+    started, count = time.perf_counter(), 0
+    reading = asyncio.ensure_future(store.read_log(0, batch_size))
     while True:
-        events = await store.read_log(position, batch_size)
+        events = await reading
+        full = len(events) == batch_size
+        if full:
+            reading = asyncio.ensure_future(store.read_log(events[-1].position, batch_size))
+            await asyncio.sleep(0)
         for event in events:
-            codec.decode(event.event_type, event.schema_version, event.data)
+            codec.decode_json(event.event_type, event.schema_version, event.data_json)
         count += len(events)
-        if len(events) < batch_size:
+        if not full:
             return count / (time.perf_counter() - started)
-        position = events[-1].position
+
+
+async def raw_read_rate(store: EventStore, batch_size: int) -> float:
+    """Read the rows of baseline_rate (read_log's query, the same batches) through the
+    driver on one connection, decoding nothing: the cost of the log's bytes alone."""
+    started, position, count = time.perf_counter(), 0, 0
+    async with store.engine.connect() as conn:
+        driver: Any = (await conn.get_raw_connection()).driver_connection
+        while True:
+            if store.is_postgres:
+                rows = await driver.fetch(POSTGRES_READ_LOG, position, batch_size)
+            else:
+                rows = await driver.execute_fetchall(SQLITE_READ_LOG, (position, batch_size))
+            count += len(rows)
+            if len(rows) < batch_size:
+                return count / (time.perf_counter() - started)
+            position = rows[-1][0]
 
 
 async def catch_up_rates(store: EventStore, shop: Shop, events: int) -> dict[str, float]:
@@ -284,16 +314,19 @@ async def lag_samples(store: EventStore, shop: Shop, seconds: float) -> dict[str
         async for status in updates:
             published.setdefault(status.name, []).append((status.position, time.perf_counter()))
 
-    async with ReadSide.create(store) as side, side.hub.subscribe() as updates:
-        recorder = asyncio.create_task(record(updates))
-        started, tasks = time.perf_counter(), []
-        for index in range(int(seconds * LAG_RATE)):
-            await asyncio.sleep(max(0.0, started + index / LAG_RATE - time.perf_counter()))
-            tasks.append(asyncio.create_task(command()))
-        await asyncio.gather(*tasks)
-        last = max(position for _, position in commits)
-        await side.waiter.wait_for(last, timeout=60)
-        recorder.cancel()
+    async with ReadSide.create(store) as side:
+        # what was appended before is no part of the measure: catch up with it first
+        await side.waiter.wait_for(await store.head_position(), timeout=60)
+        async with side.hub.subscribe() as updates:
+            recorder = asyncio.create_task(record(updates))
+            started, tasks = time.perf_counter(), []
+            for index in range(int(seconds * LAG_RATE)):
+                await asyncio.sleep(max(0.0, started + index / LAG_RATE - time.perf_counter()))
+                tasks.append(asyncio.create_task(command()))
+            await asyncio.gather(*tasks)
+            last = max(position for _, position in commits)
+            await side.waiter.wait_for(last, timeout=60)
+            recorder.cancel()
     return {name: _delays(commits, seen) for name, seen in published.items()}
 
 
@@ -484,11 +517,13 @@ async def suite_figures(
         await analyze(store)
         side = ReadSide.create(store)
         baseline: list[float] = []
+        raw_reads: list[float] = []
         rebuilds: dict[str, list[float]] = {name: [] for name in side.runner.names}
         lag: dict[str, list[tuple[float, float]]] = {name: [] for name in side.runner.names}
         for repeat in range(1, repeats + 1):
             if rebuild:
                 baseline.append(await baseline_rate(store, REBUILD_BATCH))
+                raw_reads.append(await raw_read_rate(store, REBUILD_BATCH))
                 for name, rate in (await rebuild_rates(side)).items():
                     rebuilds[name].append(rate)
             if lag_seconds is not None:
@@ -497,6 +532,7 @@ async def suite_figures(
             print(
                 f"  {backend} projections [{repeat}/{repeats}]: baseline "
                 + ", ".join(f"{b:,.0f}/s" for b in baseline[-1:])
+                + "".join(f", raw read {r:,.0f}/s" for r in raw_reads[-1:])
                 + "".join(f"; {n} rebuild {r[-1]:,.0f}/s" for n, r in rebuilds.items() if r)
                 + "".join(
                     f"; {n} lag p50 {v[-1][0] * 1000:.1f} ms p99 {v[-1][1] * 1000:.1f} ms"
@@ -506,8 +542,6 @@ async def suite_figures(
                 file=sys.stderr,
             )
     figures = []
-    # the 50,000 events/s target is PostgreSQL's, the production backend
-    is_target = backend == "postgres"
     for name, runs in rebuilds.items():
         if runs:
             figure = Figure(
@@ -516,10 +550,26 @@ async def suite_figures(
                 unit="events/s",
                 runs=runs,
                 baseline_runs=baseline,
-                target=">= 50,000 events/s" if is_target else "-",
+                target=">= 50,000 events/s",
+                notes=[
+                    f"rebuild {name} ({backend}): baseline = read+decode; raw read of the "
+                    f"same rows (no decoding) {statistics.median(raw_reads):,.0f} events/s"
+                ],
             )
-            met = figure.median >= 50_000 if is_target else None
-            figures.append(dataclasses.replace(figure, met=met))
+            figures.append(dataclasses.replace(figure, met=figure.median >= 50_000))
+    if raw_reads:
+        # the process's peak so far: the events' generation and every section before
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        figures.append(
+            Figure(
+                name=f"peak memory of the process after the rebuilds, {shop.events:,} events",
+                backend=backend,
+                unit="MB",
+                runs=[peak],
+                target="< 500 MB",
+                met=peak < 500,
+            )
+        )
     for name, pairs in lag.items():
         for label, index, limit in (("p50", 0, 5.0), ("p99", 1, 20.0)):
             if pairs:

@@ -1,6 +1,6 @@
 """The event log: the single source of truth of cqrs-orders, on PostgreSQL or SQLite."""
 
-from eventstore.codec import EventCodec, UnknownEventType
+from eventstore.codec import EventCodec, UnknownEventType, UtcDateTime
 from eventstore.database import DatabaseUnavailable, connect_engine, create_engine
 from eventstore.notify import PositionSignal
 from eventstore.records import (
@@ -26,6 +26,7 @@ __all__ = [
     "PositionSignal",
     "RecordedEvent",
     "UnknownEventType",
+    "UtcDateTime",
     "connect_engine",
     "create_engine",
     "metadata",

@@ -53,10 +53,18 @@ SAFE_HORIZON: ColumnClause[int] = literal_column(_HORIZON_SQL)
 
 HEAD_QUERY = select(func.max(events.c.position)).where(events.c.position < SAFE_HORIZON)
 
+# The next events by the primary key alone, then cut at the horizon. With both bounds in
+# one WHERE and no statistics (autovacuum off, a restore not yet analyzed), the planner
+# takes the range for a sliver of the log and sorts the whole rest of it for each batch
+# (170 ms for 200,000 events instead of 0.3); a single lower bound under a LIMIT it
+# always reads in index order. tests/eventstore/test_read_log_plan.py holds it to that.
 READ_LOG = f"""
-SELECT {LOG_COLUMNS}, data::text FROM events
-WHERE position > $1 AND position < {_HORIZON_SQL}
-ORDER BY position LIMIT $2
+SELECT {LOG_COLUMNS}, data FROM (
+    SELECT {LOG_COLUMNS}, data::text AS data FROM events
+    WHERE position > $1 ORDER BY position LIMIT $2
+) AS following
+WHERE position < {_HORIZON_SQL}
+ORDER BY position
 """
 
 # The whole append in one statement, so it is atomic even without an explicit transaction

@@ -6,11 +6,10 @@ The read side imports this module and nothing else of the write side.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from uuid import UUID
 
-from eventstore import EventCodec
+from eventstore import EventCodec, UtcDateTime
 from eventstore.records import JsonObject
 
 STREAM_TYPE = "Order"
@@ -51,7 +50,7 @@ class OrderCreated:
     customer_id: str
     items: tuple[OrderLine, ...]
     shipping_address: Address
-    occurred_at: datetime
+    occurred_at: UtcDateTime
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -60,7 +59,7 @@ class OrderItemAdded:
     product_id: str
     quantity: int
     unit_price: Decimal
-    occurred_at: datetime
+    occurred_at: UtcDateTime
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -71,7 +70,7 @@ class OrderItemRemoved:
     product_id: str
     quantity: int
     unit_price: Decimal
-    occurred_at: datetime
+    occurred_at: UtcDateTime
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -79,14 +78,14 @@ class OrderShipped:
     order_id: UUID
     carrier: str
     tracking_number: str
-    occurred_at: datetime
+    occurred_at: UtcDateTime
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderCancelled:
     order_id: UUID
     reason: str
-    occurred_at: datetime
+    occurred_at: UtcDateTime
 
 
 OrderEvent = OrderCreated | OrderItemAdded | OrderItemRemoved | OrderShipped | OrderCancelled

@@ -39,6 +39,7 @@ from readmodels.running.applier import RetryPolicy
 from readmodels.running.observation import ProjectionObserver
 from readmodels.running.rebuild import RebuildProgress
 from readmodels.running.runner import ProjectionRunner
+from readmodels.running.shadow_build import ShadowBuildFailed, shadow_checkpoint
 from readmodels.status.queries import GetProjectionStatuses
 from readmodels.status.status_hub import StatusHub, StatusStream
 from readmodels.status.statuses import read_statuses
@@ -76,10 +77,12 @@ __all__ = [
     "RetryPolicy",
     "SearchOrderConnection",
     "SearchOrders",
+    "ShadowBuildFailed",
     "SortOrder",
     "StatusHub",
     "StatusStream",
     "default_projections",
     "query_bus",
     "read_statuses",
+    "shadow_checkpoint",
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol, cast
+from typing import Protocol
 
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -35,16 +35,30 @@ class Projection(Protocol):
     """
 
     name: str
+    # Bumped when what the projection writes changes (a column, a fold): a shadow build
+    # (readmodels/running/shadow_build.py) names its tables and checkpoint after it.
+    version: int
     handles: frozenset[str]
+    # in the order `apply` first writes them (so a switch that locks them cannot deadlock
+    # with a batch)
     tables: tuple[Table, ...]
 
+    def in_tables(self, suffix: str) -> Projection:
+        """This projection writing tables named like its own + `suffix`: a shadow build's."""
+        ...
+
     async def apply(self, conn: AsyncConnection, events: Sequence[LoggedEvent]) -> None: ...
+
+    async def replay_window(self, conn: AsyncConnection, events: Sequence[LoggedEvent]) -> None:
+        """`apply` for a rebuild (running/bulk_replay.py): the tables hold only what the
+        windows before this one wrote, so an order first created here is a new row,
+        written once. Raises on a row that is already there."""
+        ...
 
 
 def decoded(events: Sequence[LoggedEvent]) -> list[tuple[LoggedEvent, OrderEvent]]:
     """Each event with its payload, upcast to the current dataclass."""
-    decode = codec.decode
+    decode = codec.decode_json
     return [
-        (event, cast(OrderEvent, decode(event.event_type, event.schema_version, event.data)))
-        for event in events
+        (event, decode(event.event_type, event.schema_version, event.data_json)) for event in events
     ]

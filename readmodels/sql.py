@@ -89,6 +89,30 @@ async def upsert(
     await conn.execute(statement.on_conflict_do_update(index_elements=key, set_=set_), rows)
 
 
+async def insert_new(conn: AsyncConnection, table: Table, rows: Sequence[Row]) -> None:
+    """Insert rows that are not in the table yet (a rebuild's): no conflict to resolve,
+    so PostgreSQL takes them by COPY, SQLite by one executemany. A row already there
+    fails the whole insert."""
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql":
+        await conn.execute(table.insert(), rows)
+        return
+    names = list(rows[0])
+    as_json = [index for index, name in enumerate(names) if isinstance(table.c[name].type, JSON)]
+    # json.dumps, as SQLAlchemy writes JSON columns: a row's text is the same whichever
+    # path wrote it (the json type keeps text as given)
+    dumps = json.dumps
+    records = []
+    for row in rows:
+        record = list(row.values())
+        for index in as_json:
+            if record[index] is not None:
+                record[index] = dumps(record[index])
+        records.append(record)
+    await (await _driver(conn)).copy_records_to_table(table.name, records=records, columns=names)
+
+
 async def _pg_upsert(
     conn: AsyncConnection,
     table: Table,

@@ -6,41 +6,49 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Integer, String, Table, Text, Uuid
+from sqlalchemy import JSON, BigInteger, Column, Integer, MetaData, String, Table, Text, Uuid
 
 from eventstore.database import UtcDateTime
 from handlers.events import Address, OrderLine
 from readmodels.results import OrderStatus, OrderView
 from readmodels.sql import Row, cents, metadata
 
-# On SQLite the table also has row_id, the key of its full-text index (see the migration);
-# no query names it.
-order_views = Table(
-    "order_views",
-    metadata,
-    Column("order_id", Uuid, primary_key=True),
-    Column("customer_id", Text, nullable=False),
-    Column("status", String(16), nullable=False),
-    Column("items", JSON, nullable=False),
-    Column("item_count", Integer, nullable=False),
-    Column("total_cents", BigInteger, nullable=False),
-    Column("ship_name", Text, nullable=False),
-    Column("ship_line1", Text, nullable=False),
-    Column("ship_line2", Text),
-    Column("ship_city", Text, nullable=False),
-    Column("ship_postal_code", Text, nullable=False),
-    Column("ship_country", Text, nullable=False),
-    Column("created_at", UtcDateTime, nullable=False),
-    Column("updated_at", UtcDateTime, nullable=False),
-    Column("shipped_at", UtcDateTime),
-    Column("carrier", Text),
-    Column("tracking_number", Text),
-    Column("cancelled_at", UtcDateTime),
-    Column("cancellation_reason", Text),
-    Column("version", Integer, nullable=False),
-    Column("last_position", BigInteger, nullable=False),
-    Column("search_text", Text, nullable=False),
-)
+
+def order_views_table(name: str = "order_views", into: MetaData = metadata) -> Table:
+    """The order_views table under `name`: the live one, or a copy of another version's,
+    which gets a MetaData of its own.
+
+    On SQLite the live table also has row_id, the key of its full-text index (see the
+    migration); no query names it."""
+    return Table(
+        name,
+        into,
+        Column("order_id", Uuid, primary_key=True),
+        Column("customer_id", Text, nullable=False),
+        Column("status", String(16), nullable=False),
+        Column("items", JSON, nullable=False),
+        Column("item_count", Integer, nullable=False),
+        Column("total_cents", BigInteger, nullable=False),
+        Column("ship_name", Text, nullable=False),
+        Column("ship_line1", Text, nullable=False),
+        Column("ship_line2", Text),
+        Column("ship_city", Text, nullable=False),
+        Column("ship_postal_code", Text, nullable=False),
+        Column("ship_country", Text, nullable=False),
+        Column("created_at", UtcDateTime, nullable=False),
+        Column("updated_at", UtcDateTime, nullable=False),
+        Column("shipped_at", UtcDateTime),
+        Column("carrier", Text),
+        Column("tracking_number", Text),
+        Column("cancelled_at", UtcDateTime),
+        Column("cancellation_reason", Text),
+        Column("version", Integer, nullable=False),
+        Column("last_position", BigInteger, nullable=False),
+        Column("search_text", Text, nullable=False),
+    )
+
+
+order_views = order_views_table()
 
 
 def searchable(text: str) -> str:

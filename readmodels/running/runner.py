@@ -23,7 +23,8 @@ from readmodels.errors import InvalidQuery
 from readmodels.projection import Projection
 from readmodels.results import ProjectionState, ProjectionStatus
 from readmodels.running.append_watch import MIN_RECHECK, AppendWatch
-from readmodels.running.applier import ProjectionApplier, RetryPolicy
+from readmodels.running.applier import Overtaken, ProjectionApplier, RetryPolicy
+from readmodels.running.bulk_replay import WINDOW, bulk_replay
 from readmodels.running.leases import AdvisoryLockLeases, Lease, Leases, SoleProcessLeases
 from readmodels.running.observation import ProjectionObserver
 from readmodels.running.rebuild import (
@@ -31,6 +32,7 @@ from readmodels.running.rebuild import (
     ProgressCounter,
     RebuildProgress,
 )
+from readmodels.running.shadow_build import ShadowBuildFailed, shadow_build_of
 from readmodels.status.status_hub import StatusHub
 
 log = logging.getLogger(__name__)
@@ -50,6 +52,7 @@ class ProjectionRunner:
         leases: Leases | None = None,
         batch_size: int = 500,
         rebuild_batch_size: int = 2000,
+        rebuild_window: int = WINDOW,
         safety_interval: float = 5.0,
         retry: RetryPolicy | None = None,
         observer: ProjectionObserver | None = None,
@@ -63,6 +66,7 @@ class ProjectionRunner:
         )
         self._batch_size = batch_size
         self._rebuild_batch_size = rebuild_batch_size
+        self._rebuild_window = rebuild_window
         self._safety_interval = safety_interval
         self._retry = retry or RetryPolicy()
         self._workers = {
@@ -149,11 +153,41 @@ class ProjectionRunner:
                 await worker.load()
                 await worker.reset()
                 counter = ProgressCounter(name, total, on_progress)
-                await self._catch_up_to(worker, last, self._rebuild_batch_size, counter.batch_done)
+                await self._replay(worker, last, counter.batch_done)
         finally:
             if lease is not None:
                 await lease.release()
         self._reload[name].set()  # a follower stopped on a failure starts again
+        return counter.progress
+
+    async def shadow_rebuild(
+        self, name: str, on_progress: ProgressCallback | None = None
+    ) -> RebuildProgress:
+        """Build the projection's code version from the whole log into tables beside the
+        live ones, then switch them in (shadow_build.py); meanwhile the live tables keep
+        serving, and the follower keeps them up to date. One process at a time builds a
+        projection (its build lease); another asking waits. Raises ShadowBuildFailed on
+        an event the build cannot apply, with the live version untouched."""
+        worker = self._worker(name)
+        build = shadow_build_of(self._store, worker.projection, self._rebuild_batch_size)
+        lease = await self._leases.acquire(build.checkpoint)
+        try:
+            total, last = await self._store.log_extent()
+            counter = ProgressCounter(name, total, on_progress)
+            await build.prepare(fresh=True)
+            try:
+                await build.catch_up(last, counter.batch_done)
+                # once more to the head, so the switch has little left to apply under lock
+                await build.catch_up((await self._store.log_extent())[1], counter.batch_done)
+                await build.switch()
+            except ShadowBuildFailed:
+                raise  # its checkpoint row, FAILED, tells status why
+            except BaseException:
+                await build.abandon()
+                raise
+        finally:
+            await lease.release()
+        self._reload[name].set()  # the live checkpoint moved: the follower reads it again
         return counter.progress
 
     async def _rebuild_elsewhere(
@@ -187,6 +221,34 @@ class ProjectionRunner:
             max(0, await _events_through(self._store, worker.position) - counter.progress.done)
         )
         return counter.progress
+
+    async def _replay(
+        self,
+        worker: ProjectionApplier,
+        target: int,
+        on_batch: Callable[[int], None] | None = None,
+    ) -> None:
+        """Bring a REBUILDING projection past `target`: in bulk windows while the log
+        holds many events, then by batches to its head, where the checkpoint settles
+        (and PostgreSQL creates the deferred indexes again)."""
+        name = worker.projection.name
+        try:
+            row = await bulk_replay(
+                self._store,
+                worker.projection,
+                name,
+                until=target,
+                on_batch=on_batch,
+                window=self._rebuild_window,
+            )
+        except Overtaken:
+            row = None  # another rebuild reset it: the batches below follow that one
+        finally:
+            await worker.load()  # the windows committed moved the checkpoint
+        if row is None or row.state != ProjectionState.FAILED.value:
+            # the batches' progress counts only events: the settle is no news
+            rest = None if on_batch is None else _counting_events(on_batch)
+            await self._catch_up_to(worker, target, self._rebuild_batch_size, rest)
 
     def _worker(self, name: str) -> ProjectionApplier:
         if name not in self._workers:
@@ -241,9 +303,13 @@ class ProjectionRunner:
                     if reload.is_set():
                         reload.clear()
                         await worker.load()
-                    rebuilding = worker.status.state is ProjectionState.REBUILDING
-                    batch_size = self._rebuild_batch_size if rebuilding else self._batch_size
-                    healthy = await worker.catch_up(batch_size)
+                    if worker.status.state is ProjectionState.REBUILDING:
+                        # reset by a rebuild in another process, which follows the progress
+                        await self._replay(worker, self._appends.latest)
+                        replayed = worker.status
+                        healthy = replayed.state is not ProjectionState.FAILED
+                    else:
+                        healthy = await worker.catch_up(self._batch_size)
                 errors = 0
             except Exception:
                 # not an event's fault (those end FAILED): mostly the database out of reach;
@@ -291,6 +357,14 @@ async def _first_of(*work: Coroutine[Any, Any, Any]) -> None:
         await cancel_and_wait(task for task in tasks if not task.done())
     for task in done:
         task.result()
+
+
+def _counting_events(on_batch: Callable[[int], None]) -> Callable[[int], None]:
+    def counted(events: int) -> None:
+        if events:
+            on_batch(events)
+
+    return counted
 
 
 async def _events_through(store: EventStore, position: int) -> int:

@@ -23,6 +23,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
+    delete,
     func,
     literal,
     literal_column,
@@ -70,6 +71,20 @@ async def ensure(conn: AsyncConnection, names: Iterable[str]) -> None:
 async def load(conn: AsyncConnection, names: Iterable[str]) -> dict[str, Checkpoint]:
     rows = await conn.execute(select(projection_checkpoints).where(_c.name.in_(list(names))))
     return {row.name: row for row in rows}
+
+
+async def lock(conn: AsyncConnection, name: str) -> Checkpoint:
+    """The row, kept from changing until the transaction ends (PostgreSQL; on SQLite the
+    write transaction already holds the file)."""
+    statement = select(projection_checkpoints).where(_c.name == name)
+    if conn.dialect.name == "postgresql":
+        statement = statement.with_for_update()
+    return (await conn.execute(statement)).one()
+
+
+async def remove(conn: AsyncConnection, name: str) -> None:
+    """Forget a checkpoint: a shadow build's, once switched in or abandoned."""
+    await conn.execute(delete(projection_checkpoints).where(_c.name == name))
 
 
 async def advance(

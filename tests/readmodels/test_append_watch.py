@@ -17,6 +17,7 @@ from handlers.events import OrderCreated, codec, stream_id_of
 from handlers.handler import register_order_handlers
 from readmodels import ReadSide
 from readmodels.order_views.projection import OrderViewsProjection
+from readmodels.projection import Projection
 from readmodels.running import append_watch, runner
 from readmodels.running.append_watch import AppendWatch
 from tests.eventstore.log_by_hand import append_in_transaction
@@ -152,8 +153,12 @@ class HeldOpen:
     back for the other projections."""
 
     name = "held_open"
+    version = 1
     handles = OrderViewsProjection.handles
     tables: tuple[Table, ...] = ()
+
+    def in_tables(self, suffix: str) -> HeldOpen:
+        return self
 
     def __init__(self) -> None:
         self.holding = asyncio.Event()
@@ -176,7 +181,7 @@ async def test_a_projection_commit_wakes_the_rechecks_of_the_others(
     bus = CommandBus()
     register_order_handlers(bus, store)
     held_open = HeldOpen()
-    projections = [OrderViewsProjection(), held_open]
+    projections: list[Projection] = [OrderViewsProjection(), held_open]
     try:
         async with ReadSide.create(store, projections, safety_interval=NO_SAFETY_NET) as side:
             first = await create_order(bus, "ada")

@@ -69,7 +69,7 @@ async def test_a_crash_mid_rebuild_is_repaired_by_the_next_runner(pg_store: Even
     def crash(_: object) -> None:
         raise Crash
 
-    crashing = idle_side(pg_store, rebuild_batch_size=10)
+    crashing = idle_side(pg_store, rebuild_batch_size=10, rebuild_window=10)
     with pytest.raises(Crash):  # after its first batch has committed
         await crashing.runner.rebuild("order_views", crash)
     status = crashing.runner.status("order_views")
@@ -77,7 +77,7 @@ async def test_a_crash_mid_rebuild_is_repaired_by_the_next_runner(pg_store: Even
     assert "ix_order_views_search" not in await indexes(pg_store)
     assert "ix_order_views_search" in await deferred(pg_store)
 
-    restarted = idle_side(pg_store, rebuild_batch_size=10)
+    restarted = idle_side(pg_store, rebuild_batch_size=10, rebuild_window=10)
     await restarted.runner.catch_up()
     assert restarted.runner.status("order_views").state is ProjectionState.RUNNING
     assert await indexes(pg_store) == migrated
@@ -89,7 +89,7 @@ async def test_a_rebuild_reset_again_before_it_ended_still_restores_them(
     pg_store: EventStore,
 ) -> None:
     await some_orders(pg_store, 5)
-    side = idle_side(pg_store, rebuild_batch_size=2)
+    side = idle_side(pg_store, rebuild_batch_size=2, rebuild_window=2)
     await side.runner.catch_up()
     migrated = await indexes(pg_store)
 

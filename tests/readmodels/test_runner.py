@@ -36,6 +36,7 @@ class CrashingMidway(OrderViewsProjection):
     then pauses until the test has looked at the tables."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.calls = 0
         self.retrying = asyncio.Event()
         self.resume = asyncio.Event()

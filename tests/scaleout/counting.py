@@ -30,8 +30,12 @@ counts = Table(
 
 class CountingProjection:
     name = NAME
+    version = 1
     handles = ORDER_EVENT_TYPES
     tables: tuple[Table, ...] = (counts,)
+
+    def in_tables(self, suffix: str) -> CountingProjection:
+        return self
 
     async def apply(self, conn: AsyncConnection, events: Sequence[LoggedEvent]) -> None:
         statement = insert(counts).values(

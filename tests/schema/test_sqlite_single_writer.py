@@ -1,10 +1,12 @@
 """`cqrs-orders serve` on SQLite with its one writer: killed with SIGKILL under load it
-loses no answered command and doubles none; another process writing beside it waits for
-the file lock and succeeds."""
+loses no answered command and doubles none; another process writing beside it (`demo`,
+`migrate`, `rebuild --all`) waits for the file lock and succeeds, and the service answers
+every command meanwhile."""
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import re
 import signal
@@ -14,6 +16,8 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -24,15 +28,39 @@ from tests.conftest import sqlite_url
 from tests.schema.service import (
     CREATE_ORDER,
     ORDER,
+    PROJECTIONS,
     START_TIMEOUT,
+    Server,
     create_order_input,
     http_api,
     serving,
+    unique,
 )
 
 CLIENTS = 16
 # answered commands before the kill: enough that several groups are in flight at once
 BEFORE_KILL = 300
+# clients writing while a command line runs beside the service, and their answers before it
+# starts: it starts under load, and a rebuild has a log to replay while they keep writing
+BESIDE_CLIENTS = 8
+BESIDE_LOAD = 100
+# create_order_input's order
+ORDER_TOTAL = Decimal("29.98")
+CUSTOMER_SUMMARY = """
+query Summary($customerId: ID!, $minPosition: BigInt, $timeoutMs: Int) {
+  customerSummary(customerId: $customerId, minPosition: $minPosition, timeoutMs: $timeoutMs) {
+    orderCount totalSpent
+  }
+}
+"""
+CUSTOMER_ORDERS = """
+query Orders($customerId: ID!, $page: Int, $minPosition: BigInt, $timeoutMs: Int) {
+  customerOrders(
+    customerId: $customerId, page: $page, pageSize: 100, minPosition: $minPosition,
+    timeoutMs: $timeoutMs
+  ) { items { id totalAmount } totalPages }
+}
+"""
 _RUNNING = re.compile(r"Uvicorn running on (http://\S+)")
 
 
@@ -76,10 +104,12 @@ def killable_server(directory: Path) -> Iterator[tuple[subprocess.Popen[str], st
         process.stdout.close()
 
 
-async def create(client: httpx.AsyncClient, url: str, command_id: str) -> dict[str, Any]:
+async def create(
+    client: httpx.AsyncClient, url: str, command_id: str, customer_id: str = "ada"
+) -> dict[str, Any]:
     body = {
         "query": CREATE_ORDER,
-        "variables": {"input": create_order_input("ada", commandId=command_id)},
+        "variables": {"input": create_order_input(customer_id, commandId=command_id)},
     }
     response = await client.post(url, json=body)
     response.raise_for_status()
@@ -137,36 +167,128 @@ async def test_a_killed_server_keeps_every_answered_command_once(tmp_path: Path)
             assert again["duplicate"] and again["position"] == first["position"]
 
 
+@dataclass
+class Beside:
+    """A command line run beside the service while its clients wrote, and what the service
+    answered them meanwhile."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    # each client's customer, and the createOrder results it got, in order
+    answered: dict[str, list[dict[str, Any]]] = field(repr=False)
+
+    @property
+    def created(self) -> int:
+        return sum(len(results) for results in self.answered.values())
+
+    @property
+    def last_position(self) -> int:
+        positions = (result["position"] for results in self.answered.values() for result in results)
+        last: int = max(positions)
+        return last
+
+
+async def run_beside_writers(server: Server, directory: Path, *arguments: str) -> Beside:
+    """`python -m schema.cli *arguments` on the service's SQLite file once its clients have
+    BESIDE_LOAD answers, while they keep writing until the command has exited."""
+    answered: dict[str, list[dict[str, Any]]] = {
+        unique("beside"): [] for _ in range(BESIDE_CLIENTS)
+    }
+    under_load = asyncio.Event()
+    exited = asyncio.Event()
+
+    async def client(http: httpx.AsyncClient, customer: str) -> None:
+        while not exited.is_set():
+            result = await create(http, server.graphql_url, str(uuid4()), customer)
+            answered[customer].append(result)
+            if sum(len(results) for results in answered.values()) >= BESIDE_LOAD:
+                under_load.set()
+
+    # a failing client cancels the whole group, so nothing waits for a load that stopped
+    async with (
+        httpx.AsyncClient(timeout=30) as http,
+        asyncio.timeout(120),
+        asyncio.TaskGroup() as clients,
+    ):
+        for customer in answered:
+            clients.create_task(client(http, customer))
+        await under_load.wait()
+        command = await asyncio.create_subprocess_exec(
+            *(sys.executable, "-m", "schema.cli", *arguments),
+            cwd=directory,
+            env={**os.environ, "DATABASE_URL": sqlite_url(directory)},
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        stdout, stderr = await command.communicate()
+        exited.set()
+    assert command.returncode is not None
+    return Beside(command.returncode, stdout.decode(), stderr.decode(), answered)
+
+
+async def assert_read_models_hold(server: Server, beside: Beside) -> None:
+    """Every order the clients created is in both read models, with its total."""
+    async with http_api(server) as api:
+        for customer, results in beside.answered.items():
+            waited = {"minPosition": beside.last_position, "timeoutMs": 30_000}
+            summary = (await api.data(CUSTOMER_SUMMARY, customerId=customer, **waited))[
+                "customerSummary"
+            ]
+            assert summary["orderCount"] == len(results), (customer, summary)
+            assert Decimal(summary["totalSpent"]) == ORDER_TOTAL * len(results), summary
+            listed: dict[str, str] = {}
+            for page in itertools.count(1):
+                orders = (
+                    await api.data(CUSTOMER_ORDERS, customerId=customer, page=page, **waited)
+                )["customerOrders"]
+                listed |= {order["id"]: order["totalAmount"] for order in orders["items"]}
+                if page >= orders["totalPages"]:
+                    break
+            assert {order: Decimal(total) for order, total in listed.items()} == {
+                result["orderId"]: ORDER_TOTAL for result in results
+            }, customer
+        statuses = (await api.data(PROJECTIONS))["projections"]
+        assert all(status["state"] == "RUNNING" for status in statuses), statuses
+
+
+def assert_log_holds(directory: Path, orders: int) -> None:
+    with sqlite3.connect(directory / "orders.db") as db:
+        created = db.execute("SELECT count(*) FROM events WHERE event_type = 'OrderCreated'")
+        assert created.fetchone()[0] == orders
+
+
 async def test_another_process_writes_beside_the_service_and_neither_fails(
     tmp_path: Path,
 ) -> None:
     with serving("sqlite", sqlite_url(tmp_path), tmp_path) as server:
-        async with httpx.AsyncClient(timeout=30) as http:
-            demo = await asyncio.create_subprocess_exec(
-                *(sys.executable, "-m", "schema.cli", "demo", "--orders", "150"),
-                cwd=tmp_path,
-                env={**os.environ, "DATABASE_URL": sqlite_url(tmp_path)},
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.PIPE,
-            )
-            demo_output = asyncio.ensure_future(demo.communicate())
-            created = 0
+        demo = await run_beside_writers(server, tmp_path, "demo", "--orders", "150")
+        await assert_read_models_hold(server, demo)
 
-            async def client() -> None:
-                nonlocal created
-                while not demo_output.done():  # for as long as the demo writes
-                    await create(http, server.graphql_url, str(uuid4()))
-                    created += 1
+    assert demo.returncode == 0, demo.stderr
+    assert "loaded 150 orders" in demo.stdout
+    assert "database is locked" not in demo.stderr + "".join(server.lines)
+    assert_log_holds(tmp_path, 150 + demo.created)
 
-            async with asyncio.timeout(120):
-                await asyncio.gather(*(client() for _ in range(8)))
-                stdout, stderr = await demo_output
-        log = "".join(server.lines)
 
-    assert demo.returncode == 0, stderr.decode()
-    assert b"loaded 150 orders" in stdout
-    assert created > 0
-    assert "database is locked" not in stderr.decode() + log
-    with sqlite3.connect(tmp_path / "orders.db") as db:
-        orders = db.execute("SELECT count(*) FROM events WHERE event_type = 'OrderCreated'")
-        assert orders.fetchone()[0] == 150 + created
+async def test_migrate_beside_the_writing_service_waits_and_succeeds(tmp_path: Path) -> None:
+    with serving("sqlite", sqlite_url(tmp_path), tmp_path) as server:
+        migrate = await run_beside_writers(server, tmp_path, "migrate")
+        await assert_read_models_hold(server, migrate)
+
+    assert migrate.returncode == 0, migrate.stderr
+    assert "up to date" in migrate.stdout  # the service migrated the file as it started
+    assert "database is locked" not in migrate.stderr + "".join(server.lines)
+    assert_log_holds(tmp_path, migrate.created)
+
+
+async def test_rebuild_beside_the_writing_service_waits_and_succeeds(tmp_path: Path) -> None:
+    with serving("sqlite", sqlite_url(tmp_path), tmp_path) as server:
+        rebuild = await run_beside_writers(server, tmp_path, "rebuild", "--all")
+        # the replayed read models hold the orders created before, during and after it
+        await assert_read_models_hold(server, rebuild)
+
+    assert rebuild.returncode == 0, rebuild.stderr
+    assert "order_views" in rebuild.stderr and "customer_summaries" in rebuild.stderr
+    assert "database is locked" not in rebuild.stderr + "".join(server.lines)
+    assert_log_holds(tmp_path, rebuild.created)
