@@ -47,8 +47,6 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import text
-
 from bench.database import default_admin_url, scratch_database, sqlalchemy_url
 from bench.plans import query_plans
 from bench.report import Figure, git_revision, percentile
@@ -224,17 +222,6 @@ class Progress:
 
 
 # --- measuring ---------------------------------------------------------------------------
-
-
-async def analyze(store: EventStore) -> None:
-    """Gather the planner's statistics of the freshly written log, as autovacuum would on
-    a production server. Without any (the bench server runs with autovacuum off), the
-    planner guesses that few events follow a position and answers each read of a rebuild
-    by sorting the rest of the log (370 ms for the first batch of 100,000 events, 5 ms
-    by the index)."""
-    if store.is_postgres:
-        async with store.engine.begin() as conn:
-            await conn.execute(text("ANALYZE events"))
 
 
 async def rebuild_rates(side: ReadSide) -> dict[str, float]:
@@ -426,7 +413,6 @@ async def measure(backend: str, options: argparse.Namespace) -> tuple[list[str],
         shop = Shop(store, seed=7)
         started = time.perf_counter()
         await shop.run("orders", orders=options.orders)
-        await analyze(store)
         generated = (
             f"{shop.events:,} events of {len(shop.orders):,} orders appended at "
             f"{shop.events / (time.perf_counter() - started):,.0f} events/s"
@@ -514,7 +500,6 @@ async def suite_figures(
     async with scratch_store(backend, postgres_url, default_sqlite_dir()) as store:
         shop = Shop(store, seed=7)
         await shop.run(f"{backend}: events", events=events)
-        await analyze(store)
         side = ReadSide.create(store)
         baseline: list[float] = []
         raw_reads: list[float] = []
@@ -581,7 +566,8 @@ async def suite_figures(
                         unit="ms",
                         runs=values,
                         target=f"< {limit:g} ms",
-                        met=statistics.median(values) < limit,
+                        # the target holds in every repetition, not only in the median
+                        met=max(values) < limit,
                     )
                 )
     return figures

@@ -113,10 +113,10 @@ class ProjectionApplier:
                 if not full:
                     return True
                 if events and self.position != events[-1].position:  # overtaken: read again
-                    _drop(reading)
+                    drop_read_ahead(reading)
                     reading = asyncio.ensure_future(self._store.read_log(self.position, batch_size))
         finally:
-            _drop(reading)
+            drop_read_ahead(reading)
 
     async def reset(self) -> None:
         """Empty the projection's tables and put its checkpoint at 0, REBUILDING."""
@@ -136,7 +136,7 @@ class ProjectionApplier:
         except Overtaken:
             return True
         except Exception as error:
-            if _unavailable(error):
+            if database_unreachable(error):
                 raise
             log.warning(
                 "%s: batch after %s failed (%r); applying its events one at a time",
@@ -155,7 +155,7 @@ class ProjectionApplier:
                 except Overtaken:
                     return True
                 except Exception as error:
-                    if _unavailable(error):
+                    if database_unreachable(error):
                         raise
                     failure = error
                     if attempt + 1 < self._retry.attempts:
@@ -227,14 +227,14 @@ class ProjectionApplier:
         self._hub.publish(self.status)
 
 
-def _drop(task: asyncio.Future[Any]) -> None:
+def drop_read_ahead(task: asyncio.Future[Any]) -> None:
     """Cancel a read ahead that will not be used, and silence its error if it had one."""
     if task.done() and not task.cancelled():
         task.exception()
     task.cancel()
 
 
-def _unavailable(error: Exception) -> bool:
+def database_unreachable(error: Exception) -> bool:
     """The database could not be reached: no event's fault, so no reason to fail."""
     return isinstance(error, OSError) or (
         isinstance(error, DBAPIError) and error.connection_invalidated

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from eventstore import EventStore, LoggedEvent
 from readmodels.projection import Projection
 from readmodels.results import ProjectionState
-from readmodels.running.applier import Overtaken, _drop, _unavailable
+from readmodels.running.applier import Overtaken, database_unreachable, drop_read_ahead
 from readmodels.status import checkpoints
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ async def bulk_replay(
             except Overtaken:
                 raise
             except Exception as error:
-                if _unavailable(error):
+                if database_unreachable(error):
                     raise
                 log.warning(
                     "%s: window after %s failed (%r); applying its events one at a time",
@@ -77,7 +77,7 @@ async def bulk_replay(
             if not more:
                 return row
     finally:
-        _drop(reading)
+        drop_read_ahead(reading)
 
 
 async def _commit_window(
@@ -112,7 +112,7 @@ async def _one_at_a_time(
         except Overtaken:
             raise
         except Exception as error:
-            if _unavailable(error):
+            if database_unreachable(error):
                 raise
             message = (
                 f"event at position {event.position} ({event.event_type} "
