@@ -160,13 +160,18 @@ async def test_a_new_version_with_a_new_column_is_built_beside_the_old_and_switc
         await caught_up(store, old)
     new_code: list[Projection] = [OrderViewsWithNote(), CustomerSummariesProjection()]
     async with ReadSide.create(store, new_code, safety_interval=NO_SAFETY_NET) as side:
+        assert side.runner.status("order_views").version == 1
         await side.runner.shadow_rebuild("order_views")
         later = await create_order(bus, "bob")
         await caught_up(store, side)
         for order in (created, later):
             view = (await side.bus.ask(GetOrderById(order_id=order.order_id))).value
             assert view is not None and view.last_position == order.position
+        assert side.runner.status("order_views").version == 2
     assert "note" in await columns(store)
+    async with store.engine.connect() as conn:
+        rows = await checkpoints.load(conn, ["order_views", "customer_summaries"])
+    assert (rows["order_views"].version, rows["customer_summaries"].version) == (2, 1)
 
 
 async def test_a_failed_shadow_build_leaves_the_live_version_serving_and_says_why(
