@@ -95,6 +95,12 @@ class ShadowBuild:
             row = (await checkpoints.load(conn, [self.checkpoint]))[self.checkpoint]
         return int(row.position)
 
+    async def failed(self) -> bool:
+        """Whether an earlier build of this version stopped on an event (its row FAILED)."""
+        async with self._store.engine.connect() as conn:
+            row = (await checkpoints.load(conn, [self.checkpoint])).get(self.checkpoint)
+        return row is not None and row.state == ProjectionState.FAILED.value
+
     async def catch_up(self, until: int, on_batch: Callable[[int], None] | None = None) -> int:
         """Replay the log into the shadow tables up to at least `until` (or as far as it is
         readable), a large window at a time (bulk_replay.py); its position."""
