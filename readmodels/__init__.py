@@ -35,7 +35,7 @@ from readmodels.results import (
     ProjectionState,
     ProjectionStatus,
 )
-from readmodels.running.applier import RetryPolicy
+from readmodels.running.applier import OtherVersionLive, RetryPolicy
 from readmodels.running.observation import ProjectionObserver
 from readmodels.running.rebuild import RebuildProgress
 from readmodels.running.runner import ProjectionRunner
@@ -62,6 +62,7 @@ __all__ = [
     "OrderSortField",
     "OrderStatus",
     "OrderView",
+    "OtherVersionLive",
     "PageWindow",
     "Projection",
     "ProjectionObserver",

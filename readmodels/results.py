@@ -88,6 +88,8 @@ class ProjectionStatus:
     # the checkpoint row's change counter: of two statuses, the higher revision is newer
     # (0: not read from the table, unordered)
     revision: int = 0
+    # the version of the projection's code whose tables are live
+    version: int = 1
 
     @property
     def lag(self) -> int:

@@ -174,6 +174,9 @@ class ProjectionStatus:
     state: ProjectionState  # type: ignore[valid-type]
     last_error: str | None
     updated_at: datetime | None
+    version: int = strawberry.field(
+        description="The version of the projection's code whose tables answer queries."
+    )
 
     @classmethod
     def of(cls, status: ProjectionStatusView, *, with_error: bool = True) -> ProjectionStatus:
@@ -186,6 +189,7 @@ class ProjectionStatus:
             state=status.state,
             last_error=status.last_error if with_error else None,
             updated_at=status.updated_at,
+            version=status.version,
         )
 
 

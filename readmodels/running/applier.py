@@ -38,6 +38,11 @@ class Overtaken(Exception):
     """The checkpoint moved under a batch (a rebuild, another process): roll it back."""
 
 
+class OtherVersionLive(Exception):
+    """The live tables are not this code's version (a switch made another one live, or
+    this code's is not built yet): applying a batch would write tables it does not know."""
+
+
 class ProjectionApplier:
     """Applies one projection's batches; the caller holds `lock` around each call."""
 
@@ -60,6 +65,15 @@ class ProjectionApplier:
         self._row: checkpoints.Checkpoint | None = None
         # the revision a transaction of this worker is committing (0: none)
         self._committing = 0
+
+    def check_version(self) -> None:
+        """Raise OtherVersionLive unless the loaded checkpoint's version is this code's."""
+        live = int(self._loaded.version)
+        if live != self.projection.version:
+            raise OtherVersionLive(
+                f"{self.projection.name}: version {live} is live, "
+                f"this code is version {self.projection.version}"
+            )
 
     @property
     def status(self) -> ProjectionStatus:
@@ -135,6 +149,8 @@ class ProjectionApplier:
             return True
         except Overtaken:
             return True
+        except OtherVersionLive:
+            raise
         except Exception as error:
             if database_unreachable(error):
                 raise
@@ -154,6 +170,8 @@ class ProjectionApplier:
                     break
                 except Overtaken:
                     return True
+                except OtherVersionLive:
+                    raise
                 except Exception as error:
                     if database_unreachable(error):
                         raise
@@ -188,10 +206,14 @@ class ProjectionApplier:
                 )
                 if row is None:
                     raise Overtaken(self.projection.name)
+                # a switch may have left the position where it was, with other tables
+                if row.version != self.projection.version:
+                    raise OtherVersionLive(self.projection.name)
                 self._committing = row.revision
         except Exception:
             # a rebuild elsewhere may have emptied the tables under this batch
             await self.load()
+            self.check_version()
             if self.position != at:
                 raise Overtaken(self.projection.name) from None
             raise

@@ -23,7 +23,12 @@ from readmodels.errors import InvalidQuery
 from readmodels.projection import Projection
 from readmodels.results import ProjectionState, ProjectionStatus
 from readmodels.running.append_watch import MIN_RECHECK, AppendWatch
-from readmodels.running.applier import Overtaken, ProjectionApplier, RetryPolicy
+from readmodels.running.applier import (
+    OtherVersionLive,
+    Overtaken,
+    ProjectionApplier,
+    RetryPolicy,
+)
 from readmodels.running.bulk_replay import WINDOW, bulk_replay
 from readmodels.running.leases import AdvisoryLockLeases, Lease, Leases, SoleProcessLeases
 from readmodels.running.observation import ProjectionObserver
@@ -151,6 +156,7 @@ class ProjectionRunner:
             async with worker.lock:
                 total, last = await self._store.log_extent()
                 await worker.load()
+                worker.check_version()  # its code would write tables it does not know
                 await worker.reset()
                 counter = ProgressCounter(name, total, on_progress)
                 await self._replay(worker, last, counter.batch_done)
@@ -167,14 +173,36 @@ class ProjectionRunner:
         live ones, then switch them in (shadow_build.py); meanwhile the live tables keep
         serving, and the follower keeps them up to date. One process at a time builds a
         projection (its build lease); another asking waits. Raises ShadowBuildFailed on
-        an event the build cannot apply, with the live version untouched."""
+        an event the build cannot apply, with the live version untouched, and
+        OtherVersionLive when a newer version than the code's is live."""
         worker = self._worker(name)
+        async with worker.lock:
+            await worker.load()
+        if worker.status.version > worker.projection.version:
+            raise OtherVersionLive(
+                f"{name}: version {worker.status.version} is live, "
+                f"this code is version {worker.projection.version}"
+            )
+        return await self._build_and_switch(worker, on_progress, fresh=True)
+
+    async def _build_and_switch(
+        self, worker: ProjectionApplier, on_progress: ProgressCallback | None, *, fresh: bool
+    ) -> RebuildProgress:
+        """The shadow build of the code's version under its build lease: from scratch when
+        `fresh` (or the last one FAILED), else resuming one a crash interrupted, or nothing
+        when another process switched this version in while this one waited for the lease."""
+        name = worker.projection.name
         build = shadow_build_of(self._store, worker.projection, self._rebuild_batch_size)
         lease = await self._leases.acquire(build.checkpoint)
         try:
             total, last = await self._store.log_extent()
             counter = ProgressCounter(name, total, on_progress)
-            await build.prepare(fresh=True)
+            async with worker.lock:
+                await worker.load()
+            if not fresh and worker.status.version >= worker.projection.version:
+                return counter.progress
+            # a build that stopped on an event starts over: this process may run fixed code
+            await build.prepare(fresh=fresh or await build.failed())
             try:
                 await build.catch_up(last, counter.batch_done)
                 # once more to the head, so the switch has little left to apply under lock
@@ -183,7 +211,8 @@ class ProjectionRunner:
             except ShadowBuildFailed:
                 raise  # its checkpoint row, FAILED, tells status why
             except BaseException:
-                await build.abandon()
+                if fresh:
+                    await build.abandon()
                 raise
         finally:
             await lease.release()
@@ -273,23 +302,63 @@ class ProjectionRunner:
             recheck = await self._appends.recheck_later(recheck, since=announced)
 
     async def _run(self, worker: ProjectionApplier) -> None:
-        """Run the projection whenever this process holds its lease, for ever."""
+        """Run the projection whenever this process holds its lease, for ever, as long as
+        the live tables are its code's version: a newer code builds its version first
+        (without the live lease, which an older process may hold and keep following); an
+        older one stands by for good."""
         name = worker.projection.name
         while True:
-            lease = await self._leases.acquire(name)
-            self._held.add(name)
-            self._reload[name].set()
-            log.info("running projection %s", name)
             try:
-                await _until_lost(lease, self._keep_up(worker))
-                log.warning("projection %s: lost its lease; standing by", name)
+                async with worker.lock:
+                    await worker.load()
+                live, code = worker.status.version, worker.projection.version
+                if code < live:
+                    log.warning(
+                        "projection %s: version %s is live, this code is %s; standing by",
+                        name,
+                        live,
+                        code,
+                    )
+                    await asyncio.Event().wait()  # a newer deploy replaced this process
+                if code > live:
+                    log.info(
+                        "projection %s: building version %s beside version %s", name, code, live
+                    )
+                    await self._build_and_switch(worker, None, fresh=False)
+                    continue
+            except ShadowBuildFailed:
+                log.exception(
+                    "projection %s: version %s failed to build; standing by",
+                    name,
+                    worker.projection.version,
+                )
+                await asyncio.Event().wait()  # its checkpoint row, FAILED, tells status why
             except Exception:
-                # the database went away under the follower: let another process have it
-                log.exception("projection %s stopped; standing by", name)
+                log.exception("projection %s: could not build or read its version; retrying", name)
                 await asyncio.sleep(self._retry.delay(0))
-            finally:
-                self._held.discard(name)
-                await lease.release()
+                continue
+            await self._follow(worker)
+
+    async def _follow(self, worker: ProjectionApplier) -> None:
+        """Hold the lease and follow the log until the lease is lost or the live version
+        changes."""
+        name = worker.projection.name
+        lease = await self._leases.acquire(name)
+        self._held.add(name)
+        self._reload[name].set()
+        log.info("running projection %s", name)
+        try:
+            await _until_lost(lease, self._keep_up(worker))
+            log.warning("projection %s: lost its lease; standing by", name)
+        except OtherVersionLive:
+            log.warning("projection %s: another version is live now; leaving it", name)
+        except Exception:
+            # the database went away under the follower: let another process have it
+            log.exception("projection %s stopped; standing by", name)
+            await asyncio.sleep(self._retry.delay(0))
+        finally:
+            self._held.discard(name)
+            await lease.release()
 
     async def _keep_up(self, worker: ProjectionApplier) -> None:
         reload = self._reload[worker.projection.name]
@@ -303,6 +372,7 @@ class ProjectionRunner:
                     if reload.is_set():
                         reload.clear()
                         await worker.load()
+                        worker.check_version()
                     if worker.status.state is ProjectionState.REBUILDING:
                         # reset by a rebuild in another process, which follows the progress
                         await self._replay(worker, self._appends.latest)
@@ -311,6 +381,8 @@ class ProjectionRunner:
                     else:
                         healthy = await worker.catch_up(self._batch_size)
                 errors = 0
+            except OtherVersionLive:
+                raise
             except Exception:
                 # not an event's fault (those end FAILED): mostly the database out of reach;
                 # the failed transaction kept nothing, so try again later

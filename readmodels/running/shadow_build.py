@@ -90,9 +90,16 @@ class ShadowBuild:
                 await shadow_tables.drop(conn, self._shadow.tables)
                 await checkpoints.remove(conn, self.checkpoint)
             await shadow_tables.create(conn, self._pairs)
-            await checkpoints.ensure(conn, [self._live.name, self.checkpoint])
+            await checkpoints.ensure(conn, [self._live.name])
+            await checkpoints.ensure(conn, [self.checkpoint], self._shadow.version)
             row = (await checkpoints.load(conn, [self.checkpoint]))[self.checkpoint]
         return int(row.position)
+
+    async def failed(self) -> bool:
+        """Whether an earlier build of this version stopped on an event (its row FAILED)."""
+        async with self._store.engine.connect() as conn:
+            row = (await checkpoints.load(conn, [self.checkpoint])).get(self.checkpoint)
+        return row is not None and row.state == ProjectionState.FAILED.value
 
     async def catch_up(self, until: int, on_batch: Callable[[int], None] | None = None) -> int:
         """Replay the log into the shadow tables up to at least `until` (or as far as it is
@@ -135,6 +142,7 @@ class ShadowBuild:
                 return None
             await shadow_tables.switch(conn, self._pairs, self._names.suffix)
             await checkpoints.remove(conn, self.checkpoint)
+            await checkpoints.set_version(conn, self._live.name, self._shadow.version)
             moved = await checkpoints.advance(conn, self._live.name, live.position, position, True)
             if moved is None:
                 raise RuntimeError(f"{self._live.name}: its checkpoint moved under the switch")

@@ -61,6 +61,7 @@ _OLDER_SNAPSHOTS = text("""
 SELECT count(*) FROM pg_stat_activity
 WHERE datname = current_database() AND pid <> pg_backend_pid()
 AND backend_xmin IS NOT NULL AND age(backend_xmin) > age(CAST(:horizon AS xid))
+AND (wait_event_type, wait_event) IS DISTINCT FROM ('Lock', 'advisory')
 """)
 _HORIZON = text("SELECT CAST(pg_snapshot_xmax(pg_current_snapshot()) AS xid)")
 SNAPSHOT_POLL_SECONDS = 0.005
@@ -113,7 +114,8 @@ async def outlive_older_snapshots(conn: AsyncConnection) -> None:
     commit. A reader that queues behind the switch's lock reads the new tables with the
     snapshot it took before queueing (a repeatable-read session, or a prepared statement
     re-planned): an older one would not see the shadow's last rows. The wait of CREATE
-    INDEX CONCURRENTLY, for the same reason."""
+    INDEX CONCURRENTLY, for the same reason. A session waiting for a lease (leases.py)
+    reads no table, and may wait for this very build: it does not count."""
     if conn.dialect.name != "postgresql":
         return
     horizon = (await conn.execute(_HORIZON)).scalar_one()

@@ -91,4 +91,5 @@ def parse_announcement(payload: str, head: int) -> ProjectionStatus:
         last_error=fields["last_error"],
         updated_at=datetime.fromisoformat(fields["updated_at"]).astimezone(UTC),
         revision=int(fields["revision"]),
+        version=int(fields["version"]),
     )

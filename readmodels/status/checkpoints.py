@@ -17,6 +17,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Integer,
     String,
     Table,
     Text,
@@ -48,6 +49,9 @@ projection_checkpoints = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     # bumped by every change: orders statuses that reach a process by different roads
     Column("revision", BigInteger, nullable=False, server_default="0"),
+    # the projection code's version whose tables are live (or, for a shadow build's row,
+    # being built); the migrations create version 1's
+    Column("version", Integer, nullable=False, server_default="1"),
 )
 _c = projection_checkpoints.c
 
@@ -58,11 +62,18 @@ NOTIFIED_ERROR_CHARS = 2000
 Checkpoint = Row[Any]  # a row of projection_checkpoints
 
 
-async def ensure(conn: AsyncConnection, names: Iterable[str]) -> None:
-    """Give every projection a checkpoint row, at the start of the log if it had none."""
+async def ensure(conn: AsyncConnection, names: Iterable[str], version: int = 1) -> None:
+    """Give every projection a checkpoint row, at the start of the log if it had none (a
+    live row's tables are the migrations', version 1; a shadow build's are its own)."""
     now = datetime.now(UTC)
     rows = [
-        {"name": name, "position": 0, "state": ProjectionState.RUNNING.value, "updated_at": now}
+        {
+            "name": name,
+            "position": 0,
+            "state": ProjectionState.RUNNING.value,
+            "updated_at": now,
+            "version": version,
+        }
         for name in names
     ]
     await conn.execute(dialect_insert(conn, projection_checkpoints).on_conflict_do_nothing(), rows)
@@ -85,6 +96,14 @@ async def lock(conn: AsyncConnection, name: str) -> Checkpoint:
 async def remove(conn: AsyncConnection, name: str) -> None:
     """Forget a checkpoint: a shadow build's, once switched in or abandoned."""
     await conn.execute(delete(projection_checkpoints).where(_c.name == name))
+
+
+async def set_version(conn: AsyncConnection, name: str, version: int) -> None:
+    """Record which version's tables are live: in a switch's transaction, before the
+    change of position that announces it."""
+    await conn.execute(
+        update(projection_checkpoints).where(_c.name == name).values(version=version)
+    )
 
 
 async def advance(
@@ -185,6 +204,7 @@ def _announcement() -> Any:
         "last_error": func.left(_c.last_error, NOTIFIED_ERROR_CHARS),
         "updated_at": _c.updated_at,
         "revision": _c.revision,
+        "version": _c.version,
     }
     pairs = [part for key, value in fields.items() for part in (literal_column(f"'{key}'"), value)]
     return func.json_build_object(*pairs).cast(Text)

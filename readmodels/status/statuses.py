@@ -20,6 +20,7 @@ def status_of(row: checkpoints.Checkpoint, head: int) -> ProjectionStatus:
         last_error=row.last_error,
         updated_at=row.updated_at,
         revision=row.revision,
+        version=row.version,
     )
 
 

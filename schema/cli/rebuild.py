@@ -11,7 +11,13 @@ import sys
 from typing import Any
 
 from eventstore import EventStore
-from readmodels import ProjectionState, ReadSide, RebuildProgress, ShadowBuildFailed
+from readmodels import (
+    OtherVersionLive,
+    ProjectionState,
+    ReadSide,
+    RebuildProgress,
+    ShadowBuildFailed,
+)
 from schema.bootstrap import Purpose, open_database
 from schema.cli.progress import Progress
 from schema.settings import Settings
@@ -76,6 +82,10 @@ async def _rebuild_in_shadow(side: ReadSide, store: EventStore, name: str) -> bo
         bar.finish()
         print(f"{name}: the build FAILED, the live tables keep serving: {failure}", file=sys.stderr)
         return False
+    except OtherVersionLive as refused:
+        bar.finish()
+        print(f"{name}: not rebuilt: {refused}", file=sys.stderr)
+        return False
     bar.finish()
     print(f"{name}: switched to the new tables", file=sys.stderr)
     return True
@@ -89,7 +99,12 @@ async def _rebuild_in_place(side: ReadSide, store: EventStore, name: str) -> boo
     def show(progress: RebuildProgress) -> None:
         bar.advance(progress.done - bar.done)
 
-    await side.runner.rebuild(name, show)
+    try:
+        await side.runner.rebuild(name, show)
+    except OtherVersionLive as refused:
+        bar.finish()
+        print(f"{name}: not rebuilt: {refused}", file=sys.stderr)
+        return False
     bar.finish()
     status = side.runner.status(name)
     if status.state is ProjectionState.FAILED:

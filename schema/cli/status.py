@@ -34,12 +34,15 @@ async def run(_arguments: argparse.Namespace) -> int:
         )
     finally:
         await database.close()
-    print(f"{'projection':<20} {'position':>20} {'head':>20} {'lag':>14}  {'state':<10} updated")
+    print(
+        f"{'projection':<20} {'position':>20} {'head':>20} {'lag':>14}  {'state':<10} "
+        f"{'version':>7}  updated"
+    )
     for status, shadow in zip(statuses, shadows, strict=True):
         updated = status.updated_at.isoformat(timespec="seconds") if status.updated_at else "-"
         print(
             f"{status.name:<20} {status.position:>20} {status.head_position:>20} "
-            f"{status.lag:>14}  {status.state.value:<10} {updated}"
+            f"{status.lag:>14}  {status.state.value:<10} {status.version:>7}  {updated}"
         )
         if status.last_error:
             print(f"  last error: {status.last_error}")

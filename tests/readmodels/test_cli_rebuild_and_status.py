@@ -66,15 +66,24 @@ async def test_status_lists_each_projection_with_head_lag_and_state(
 
     lines = capsys.readouterr().out.splitlines()
     assert code == 0
-    assert lines[0].split() == ["projection", "position", "head", "lag", "state", "updated"]
+    assert lines[0].split() == [
+        "projection",
+        "position",
+        "head",
+        "lag",
+        "state",
+        "version",
+        "updated",
+    ]
     views = lines[1].split()
     summaries = lines[2].split()
-    assert views[:5] == [
+    assert views[:6] == [
         "order_views",
         str(created.position),
         str(created.position),
         "0",
         "RUNNING",
+        "1",
     ]
     assert summaries[:5] == [
         "customer_summaries",

@@ -291,7 +291,9 @@ query Order($id: ID!, $minPosition: BigInt, $timeoutMs: Int) {{
   order(id: $id, minPosition: $minPosition, timeoutMs: $timeoutMs) {{ {ORDER_FIELDS} }}
 }}
 """
-PROJECTIONS = "query { projections { name position headPosition lag state lastError updatedAt } }"
+PROJECTIONS = (
+    "query { projections { name position headPosition lag state lastError updatedAt version } }"
+)
 
 
 async def head_position(api: Api) -> int:

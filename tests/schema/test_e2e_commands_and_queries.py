@@ -356,4 +356,5 @@ async def test_projections_report_positions_as_json_numbers(server: Server) -> N
         assert status["lag"] == status["headPosition"] - status["position"] >= 0
         assert status["state"] == "RUNNING"
         assert status["lastError"] is None
+        assert status["version"] == 1  # the tables the migrations created
         utc_moment(status["updatedAt"])

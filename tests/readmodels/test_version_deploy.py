@@ -1,0 +1,216 @@
+"""Deploying a new version of a projection: a runner whose code is newer than the live
+tables builds its version beside them (under the build lease) and switches it in, while
+the live tables serve, and, on PostgreSQL, an older process keeps them up to date until
+the switch, then stands by. Each build here waits at a gate the test opens, so what holds
+during the build is seen during it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from uuid import UUID
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from eventstore import EventStore, LoggedEvent, create_engine
+from handlers.bus import CommandBus
+from handlers.handler import register_order_handlers
+from readmodels import GetOrderById, Projection, ProjectionState, ReadSide
+from readmodels.customer_summaries.projection import CustomerSummariesProjection
+from readmodels.running.shadow_build import ShadowBuild
+from readmodels.status import checkpoints
+from tests.readmodels.conftest import NO_SAFETY_NET, QUICK_RETRY, create_order
+from tests.readmodels.test_rebuild import as_folded, folded_from_streams, read_tables, writer
+from tests.readmodels.test_scaleout import eventually
+from tests.readmodels.test_shadow_rebuild import OrderViewsWithNote, caught_up, columns
+
+
+class GatedOrderViewsWithNote(OrderViewsWithNote):
+    """Version 2, whose shadow build waits for `gate` before it writes anything."""
+
+    gate: asyncio.Event
+    reached: asyncio.Event
+
+    def in_tables(self, suffix: str) -> GatedOrderViewsWithNote:
+        return GatedOrderViewsWithNote(suffix)
+
+    async def replay_window(self, conn: AsyncConnection, events: Sequence[LoggedEvent]) -> None:
+        await self._wait_at_gate()
+        await super().replay_window(conn, events)
+
+    async def apply(self, conn: AsyncConnection, events: Sequence[LoggedEvent]) -> None:
+        if self.order_views.name != "order_views":  # the shadow's; the live one is free
+            await self._wait_at_gate()
+        await super().apply(conn, events)
+
+    async def _wait_at_gate(self) -> None:
+        GatedOrderViewsWithNote.reached.set()
+        await GatedOrderViewsWithNote.gate.wait()
+
+
+@pytest.fixture
+def gate() -> asyncio.Event:
+    GatedOrderViewsWithNote.gate = asyncio.Event()
+    GatedOrderViewsWithNote.reached = asyncio.Event()
+    return GatedOrderViewsWithNote.gate
+
+
+def new_code() -> list[Projection]:
+    return [GatedOrderViewsWithNote(), CustomerSummariesProjection()]
+
+
+async def live_version(store: EventStore) -> int:
+    async with store.engine.connect() as conn:
+        return int((await checkpoints.load(conn, ["order_views"]))["order_views"].version)
+
+
+async def switched(side: ReadSide) -> None:
+    """Wait until the hub announces version 2 of order_views live."""
+    async with side.hub.subscribe(["order_views"]) as updates:
+        latest = side.hub.latest("order_views")
+        if latest is not None and latest.version == 2:
+            return
+        async with asyncio.timeout(30):
+            async for status in updates:
+                if status.version == 2:
+                    return
+
+
+async def known_orders(store: EventStore, bus: CommandBus) -> list[UUID]:
+    known: list[UUID] = []
+    await writer(bus, 1, known)
+    async with ReadSide.create(store, safety_interval=NO_SAFETY_NET) as old:
+        await caught_up(store, old)
+    return known
+
+
+async def test_a_runner_with_newer_code_builds_it_while_the_old_tables_serve_then_switches(
+    store: EventStore, bus: CommandBus, gate: asyncio.Event
+) -> None:
+    known = await known_orders(store, bus)
+    side = ReadSide.create(store, new_code(), safety_interval=NO_SAFETY_NET, retry=QUICK_RETRY)
+    async with side:
+        await GatedOrderViewsWithNote.reached.wait()
+        during = (await side.bus.ask(GetOrderById(order_id=known[0]))).value
+        version_during = await live_version(store)
+        held_during = side.runner.held
+        gate.set()
+        await switched(side)
+        later = await create_order(bus, "after-the-switch")
+        await caught_up(store, side)
+        after = (await side.bus.ask(GetOrderById(order_id=later.order_id))).value
+
+    assert during is not None  # the version 1 tables served during the build
+    assert version_during == 1
+    assert "order_views" not in held_during  # its code is not applied to version 1's tables
+    assert after is not None and after.last_position == later.position
+    assert await live_version(store) == 2
+    assert "note" in await columns(store)
+    folded = await folded_from_streams(store, [*known, later.order_id])
+    assert as_folded(await read_tables(store)) == folded
+
+
+@contextlib.asynccontextmanager
+async def process(url: str, projections: list[Projection] | None) -> AsyncIterator[ReadSide]:
+    """A started read side on connections of its own, as another process would have it."""
+    engine = create_engine(url)
+    side = ReadSide.create(
+        EventStore(engine), projections, safety_interval=NO_SAFETY_NET, retry=QUICK_RETRY
+    )
+    try:
+        await side.start()
+        yield side
+    finally:
+        await side.close()
+        await engine.dispose()
+
+
+async def test_an_old_process_follows_until_one_new_process_has_built_and_switched(
+    postgres_url: str, pg_store: EventStore, gate: asyncio.Event, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bus = CommandBus()
+    register_order_handlers(bus, pg_store)
+    builds: list[str] = []
+    prepare = ShadowBuild.prepare
+
+    async def counted(build: ShadowBuild, *, fresh: bool) -> int:
+        builds.append(build.checkpoint)
+        return await prepare(build, fresh=fresh)
+
+    monkeypatch.setattr(ShadowBuild, "prepare", counted)
+    known = await known_orders(pg_store, bus)
+    async with process(postgres_url, None) as old:
+        await eventually(lambda: _runs_order_views(old), "the old process runs order_views")
+        async with (
+            process(postgres_url, new_code()) as new,
+            process(postgres_url, new_code()) as newer,
+        ):
+            await GatedOrderViewsWithNote.reached.wait()
+            during = await create_order(bus, "during-the-build")
+            followed = await old.waiter.wait_for(during.position, timeout=10)
+            held_during = (old.runner.held, new.runner.held, newer.runner.held)
+            gate.set()
+            await switched(new)
+            await eventually(
+                lambda: _runs_order_views(new, newer), "a new process runs order_views"
+            )
+            held_after = old.runner.held
+            after = await create_order(bus, "after-the-switch")
+            assert not (await new.waiter.wait_for(after.position, timeout=10)).stale
+            assert not (await newer.waiter.wait_for(after.position, timeout=10)).stale
+
+    assert not followed.stale  # the old version kept its tables up to date during the build
+    assert "order_views" in held_during[0]
+    assert "order_views" not in held_during[1] | held_during[2]
+    assert "order_views" not in held_after  # the old code stands by for good
+    assert builds == ["order_views@2"]  # one process built, the other found it switched
+    assert await live_version(pg_store) == 2
+    orders = [*known, during.order_id, after.order_id]
+    assert as_folded(await read_tables(pg_store)) == await folded_from_streams(pg_store, orders)
+
+
+async def _runs_order_views(*sides: ReadSide) -> bool:
+    return any("order_views" in side.runner.held for side in sides)
+
+
+class FailingOrderViewsVersion2(OrderViewsWithNote):
+    """Version 2, whose code cannot apply an event version 1's could."""
+
+    async def replay_window(self, conn: AsyncConnection, events: Sequence[LoggedEvent]) -> None:
+        raise ValueError("version 2 cannot read this")
+
+    async def apply(self, conn: AsyncConnection, events: Sequence[LoggedEvent]) -> None:
+        raise ValueError("version 2 cannot read this")
+
+
+async def test_a_new_version_that_fails_to_build_leaves_the_old_one_live_and_says_why(
+    store: EventStore, bus: CommandBus, gate: asyncio.Event
+) -> None:
+    known = await known_orders(store, bus)
+    failing: list[Projection] = [FailingOrderViewsVersion2(), CustomerSummariesProjection()]
+    side = ReadSide.create(store, failing, safety_interval=NO_SAFETY_NET, retry=QUICK_RETRY)
+    async with side:
+        await eventually(lambda: _shadow_failed(store), "the build of version 2 fails")
+        view = (await side.bus.ask(GetOrderById(order_id=known[0]))).value
+        held = side.runner.held
+
+    assert view is not None  # version 1's tables still serve
+    assert "order_views" not in held  # and version 2's code never writes them
+    assert await live_version(store) == 1
+    async with store.engine.connect() as conn:
+        shadow = (await checkpoints.load(conn, ["order_views@2"]))["order_views@2"]
+    assert "version 2 cannot read this" in shadow.last_error  # status tells why
+
+    fixed = ReadSide.create(store, new_code(), safety_interval=NO_SAFETY_NET, retry=QUICK_RETRY)
+    gate.set()
+    async with fixed:
+        await switched(fixed)  # the fixed code of version 2 began the build over
+    assert await live_version(store) == 2
+
+
+async def _shadow_failed(store: EventStore) -> bool:
+    async with store.engine.connect() as conn:
+        row = (await checkpoints.load(conn, ["order_views@2"])).get("order_views@2")
+    return row is not None and row.state == ProjectionState.FAILED.value
