@@ -122,7 +122,15 @@ class AdvisoryLockLeases:
         return _AdvisoryLease(name, connection)
 
     async def _connect(self) -> asyncpg.Connection:
-        return await asyncpg.connect(self._dsn, server_settings=KEEPALIVES)
+        """A connection of its own; when the waiter is cancelled mid-connect (its runner
+        closing), the connect still ends and is closed: asyncpg cancelled in its handshake
+        leaves the socket open."""
+        connecting = asyncio.ensure_future(asyncpg.connect(self._dsn, server_settings=KEEPALIVES))
+        try:
+            return await asyncio.shield(connecting)
+        except asyncio.CancelledError:
+            connecting.add_done_callback(_terminate_when_connected)
+            raise
 
 
 class _AdvisoryLease:
@@ -160,3 +168,10 @@ async def _close(connection: asyncpg.Connection) -> None:
             await connection.close()
     except Exception:  # a connection that is broken or slow to close can only be dropped
         connection.terminate()
+
+
+def _terminate_when_connected(connecting: asyncio.Future[asyncpg.Connection]) -> None:
+    if connecting.cancelled():
+        return
+    if connecting.exception() is None:
+        connecting.result().terminate()
