@@ -10,8 +10,9 @@ from typing import Any
 from uuid import UUID
 
 import pytest
+from sqlalchemy import text
 
-from eventstore import EventStore
+from eventstore import EventStore, create_engine
 from handlers.actor import SYSTEM
 from handlers.bus import CommandBus
 from handlers.commands import AddOrderItem, CancelOrder, CreateOrder, ShipOrder
@@ -23,6 +24,20 @@ from readmodels import OrderPage, ReadSide, RetryPolicy, SearchOrders
 # Tests must never need the safety timer: an hour means a test passing proves the push path.
 NO_SAFETY_NET = 3600.0
 QUICK_RETRY = RetryPolicy(attempts=2, first_delay=0.001)
+
+
+@pytest.fixture
+async def v1_tables_restored(postgres_url: str) -> AsyncIterator[None]:
+    """After a test that made version 2 (its `note` column) live: version 1's tables again
+    in the run's PostgreSQL database, which later suites share (emptying it keeps the
+    tables' shape)."""
+    yield
+    engine = create_engine(postgres_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("ALTER TABLE order_views DROP COLUMN IF EXISTS note"))
+    finally:
+        await engine.dispose()
 
 
 @pytest.fixture

@@ -26,6 +26,9 @@ from tests.readmodels.test_rebuild import as_folded, folded_from_streams, read_t
 from tests.readmodels.test_scaleout import eventually
 from tests.readmodels.test_shadow_rebuild import OrderViewsWithNote, caught_up, columns
 
+# they make version 2 live, with a column version 1 lacks
+pytestmark = pytest.mark.usefixtures("v1_tables_restored")
+
 
 class GatedOrderViewsWithNote(OrderViewsWithNote):
     """Version 2, whose shadow build waits for `gate` before it writes anything."""
