@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Protocol
+from uuid import UUID
 
 from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -62,3 +63,21 @@ def decoded(events: Sequence[LoggedEvent]) -> list[tuple[LoggedEvent, OrderEvent
     return [
         (event, decode(event.event_type, event.schema_version, event.data_json)) for event in events
     ]
+
+
+def created_and_earlier(
+    batch: Sequence[tuple[LoggedEvent, OrderEvent]],
+) -> tuple[set[UUID], dict[UUID, None]]:
+    """A replay window's orders: those it creates (new rows), and, in order, those created
+    in an earlier window (rows to read back)."""
+    created: set[UUID] = set()
+    earlier: dict[UUID, None] = {}
+    for _, event in batch:
+        order_id = event.order_id
+        if order_id in created or order_id in earlier:
+            continue
+        if isinstance(event, OrderCreated):
+            created.add(order_id)
+        else:
+            earlier[order_id] = None
+    return created, earlier

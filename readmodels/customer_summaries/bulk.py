@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from eventstore import LoggedEvent
 from handlers.events import OrderCreated
 from readmodels.customer_summaries.figures import Figures, deltas, evolve
-from readmodels.projection import decoded
+from readmodels.projection import created_and_earlier, decoded
 from readmodels.results import OrderStatus
 from readmodels.sql import Row, Update, insert_new, rows_by_key, upsert
 
@@ -31,16 +31,7 @@ async def replay_window(
     events: Sequence[LoggedEvent],
 ) -> None:
     batch = decoded(events)
-    created: set[UUID] = set()
-    earlier: dict[UUID, None] = {}
-    for _, event in batch:
-        order_id = event.order_id
-        if order_id in created or order_id in earlier:
-            continue
-        if isinstance(event, OrderCreated):
-            created.add(order_id)
-        else:
-            earlier[order_id] = None
+    created, earlier = created_and_earlier(batch)
     before = {
         row["order_id"]: Figures(row["customer_id"], OrderStatus(row["status"]), row["total_cents"])
         for row in await rows_by_key(conn, orders, orders.c.order_id, list(earlier))

@@ -14,10 +14,9 @@ from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from eventstore import LoggedEvent
-from handlers.events import OrderCreated
 from readmodels.order_views.fold import evolve
 from readmodels.order_views.table import row_of, view_from
-from readmodels.projection import decoded
+from readmodels.projection import created_and_earlier, decoded
 from readmodels.results import OrderView
 from readmodels.sql import insert_new, rows_by_key, upsert
 
@@ -26,16 +25,7 @@ async def replay_window(
     conn: AsyncConnection, order_views: Table, events: Sequence[LoggedEvent]
 ) -> None:
     batch = decoded(events)
-    created: set[UUID] = set()
-    earlier: dict[UUID, None] = {}
-    for _, event in batch:
-        order_id = event.order_id
-        if order_id in created or order_id in earlier:
-            continue
-        if isinstance(event, OrderCreated):
-            created.add(order_id)
-        else:
-            earlier[order_id] = None
+    created, earlier = created_and_earlier(batch)
     views: dict[UUID, OrderView] = {
         row["order_id"]: view_from(row)
         for row in await rows_by_key(conn, order_views, order_views.c.order_id, list(earlier))
