@@ -28,6 +28,7 @@ from readmodels.querying.query_bus import Query, QueryBus, QueryResult
 from readmodels.querying.read_session import ReadSession
 from readmodels.read_side import ReadSide, default_projections, query_bus
 from readmodels.results import (
+    BuildStatus,
     CustomerSummaryView,
     OrderPage,
     OrderStatus,
@@ -37,15 +38,16 @@ from readmodels.results import (
 )
 from readmodels.running.applier import OtherVersionLive, RetryPolicy
 from readmodels.running.observation import ProjectionObserver
-from readmodels.running.rebuild import RebuildProgress
+from readmodels.running.rebuild import RebuildInProgress, RebuildProgress
 from readmodels.running.runner import ProjectionRunner
-from readmodels.running.shadow_build import ShadowBuildFailed, shadow_checkpoint
+from readmodels.running.shadow_build import ShadowBuildFailed
 from readmodels.status.queries import GetProjectionStatuses
 from readmodels.status.status_hub import StatusHub, StatusStream
 from readmodels.status.statuses import read_statuses
 
 __all__ = [
     "MAX_PAGE_SIZE",
+    "BuildStatus",
     "Consistency",
     "ConsistencyProgress",
     "ConsistencyWaiter",
@@ -74,6 +76,7 @@ __all__ = [
     "QueryResult",
     "ReadSession",
     "ReadSide",
+    "RebuildInProgress",
     "RebuildProgress",
     "RetryPolicy",
     "SearchOrderConnection",
@@ -85,5 +88,4 @@ __all__ = [
     "default_projections",
     "query_bus",
     "read_statuses",
-    "shadow_checkpoint",
 ]

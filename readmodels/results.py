@@ -90,7 +90,43 @@ class ProjectionStatus:
     revision: int = 0
     # the version of the projection's code whose tables are live
     version: int = 1
+    # a build of another version beside the live tables, under way or FAILED (when asked
+    # for: statuses pushed to subscribers leave it out)
+    build: BuildStatus | None = None
 
     @property
     def lag(self) -> int:
         return max(0, self.head_position - self.position)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BuildStatus:
+    """A shadow build of a projection's version beside its live tables. Its rate counts
+    positions (not quite events: positions may have gaps) since the process building it
+    started or resumed, up to its last committed window."""
+
+    version: int
+    position: int
+    head_position: int
+    state: ProjectionState
+    last_error: str | None
+    started_at: datetime | None
+    started_position: int | None
+    updated_at: datetime
+
+    @property
+    def events_per_second(self) -> float | None:
+        """None until the building process has committed a window."""
+        if self.started_at is None or self.started_position is None:
+            return None
+        seconds = (self.updated_at - self.started_at).total_seconds()
+        done = self.position - self.started_position
+        return done / seconds if seconds > 0 and done > 0 else None
+
+    @property
+    def eta_seconds(self) -> float | None:
+        """Time to reach the head at the rate so far; None when failed or not yet known."""
+        rate = self.events_per_second
+        if rate is None or self.state is ProjectionState.FAILED:
+            return None
+        return max(0, self.head_position - self.position) / rate

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 
 import strawberry
@@ -20,6 +20,7 @@ from starlette.routing import Route, WebSocketRoute
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from readmodels import Projection
 from schema import collector
 from schema.errors import classify
 from schema.extensions import extensions_for
@@ -66,9 +67,15 @@ def build_schema(
     )
 
 
-def create_app(settings: Settings | None = None, *, settle_collector: bool = False) -> Starlette:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    settle_collector: bool = False,
+    projections: Sequence[Projection] | None = None,
+) -> Starlette:
     """The app; `settle_collector` tunes the garbage collector once the services have started
-    (schema/collector.py), which a serving process wants and a test process need not."""
+    (schema/collector.py), which a serving process wants and a test process need not;
+    `projections` replaces the product's own (a test's new version of one)."""
     settings = settings or Settings.from_environment()
     hooks = StrawberryHooks()
     observability = Observability(settings.observability)
@@ -85,7 +92,7 @@ def create_app(settings: Settings | None = None, *, settle_collector: bool = Fal
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await observability.start()
-        app.state.services = await Services.start(settings, observability)
+        app.state.services = await Services.start(settings, observability, projections)
         if app.state.services.authentication.mode == "open":
             log.warning(OPEN_WARNING)
         if settle_collector:

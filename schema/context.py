@@ -74,6 +74,10 @@ class Context:
         """Wait until every projection has applied `position` (read-your-writes)."""
         self._note(await self.services.waiter.wait_for(position, None, seconds))
 
+    def code_version(self, projection: str) -> int:
+        """The version this process's code declares for the projection."""
+        return self.services.read_side.runner.code_version(projection)
+
     def projection_updates(self, projections: list[str] | None) -> StatusStream:
         """Every status change of the named projections (all when None) from now on; use it
         as `async with`, so that leaving the block unsubscribes."""

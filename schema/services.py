@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from handlers.bus import CommandBus
 from handlers.handler import register_order_handlers
-from readmodels import ConsistencyWaiter, QueryBus, ReadSide, StatusHub
+from readmodels import ConsistencyWaiter, Projection, QueryBus, ReadSide, StatusHub
 from schema.bootstrap import Database, Purpose, open_database
 from schema.identity.callers import Authentication
 from schema.observability import Observability, Observers
@@ -38,10 +39,14 @@ class Services:
 
     @classmethod
     async def start(
-        cls, settings: Settings, observability: Observability | None = None
+        cls,
+        settings: Settings,
+        observability: Observability | None = None,
+        projections: Sequence[Projection] | None = None,
     ) -> Services:
-        """Connect, and start announcing appends and (if enabled) running projections;
-        observed by `observability`'s metrics and traces when given."""
+        """Connect, and start announcing appends and (if enabled) running projections
+        (`projections`, default the product's own: another version of one is how a test
+        deploys new code); observed by `observability`'s metrics and traces when given."""
         database = await open_database(settings, Purpose.SERVE)
         try:
             authentication = await Authentication.start(
@@ -65,6 +70,7 @@ class Services:
             commands=commands,
             read_side=ReadSide.create(
                 database.store,
+                projections,
                 read_engine=database.read_engine,
                 query_connections=settings.query_connections,
                 observer=observers.projections,

@@ -10,6 +10,9 @@ import strawberry
 from handlers.events import Address as AddressValue
 from handlers.events import OrderLine
 from readmodels import (
+    BuildStatus as BuildStatusView,
+)
+from readmodels import (
     CustomerSummaryView,
     OrderView,
 )
@@ -25,6 +28,7 @@ from readmodels import (
 from readmodels import (
     ProjectionStatus as ProjectionStatusView,
 )
+from schema.context import Info
 from schema.scalars import BigInt
 
 OrderStatus = strawberry.enum(OrderStatusValue, name="OrderStatus")
@@ -177,6 +181,19 @@ class ProjectionStatus:
     version: int = strawberry.field(
         description="The version of the projection's code whose tables answer queries."
     )
+    build: ProjectionBuild | None = strawberry.field(
+        description="A build of another version of the projection beside its live tables, "
+        "under way or failed; the live version keeps serving until the build switches in. "
+        "Null when there is none, and in projectionUpdates messages (query projections)."
+    )
+
+    @strawberry.field(
+        description="The version this server's code declares. Above version: the server is "
+        "building its version (see build). Below: a newer version is live, and this server "
+        "no longer applies events to it (a rolling deploy replacing it)."
+    )
+    def code_version(self, info: Info) -> int:
+        return info.context.code_version(self.name)
 
     @classmethod
     def of(cls, status: ProjectionStatusView, *, with_error: bool = True) -> ProjectionStatus:
@@ -190,6 +207,48 @@ class ProjectionStatus:
             last_error=status.last_error if with_error else None,
             updated_at=status.updated_at,
             version=status.version,
+            build=None if status.build is None else ProjectionBuild.of(status.build, with_error),
+        )
+
+
+@strawberry.type(
+    description="A shadow build: a version of a projection built from the log into tables "
+    "beside the live ones (cqrs-orders rebuild, or a deploy of a newer version)."
+)
+class ProjectionBuild:
+    version: int = strawberry.field(description="The version being built.")
+    position: BigInt = strawberry.field(description="Global position the build has applied.")
+    head_position: BigInt = strawberry.field(
+        description="Global position of the last event in the log."
+    )
+    state: ProjectionState  # type: ignore[valid-type]
+    last_error: str | None = strawberry.field(
+        description="Why the build stopped (staff only); the live version is untouched."
+    )
+    started_at: datetime | None = strawberry.field(
+        description="When the process building it started or resumed."
+    )
+    updated_at: datetime = strawberry.field(description="When it last committed a window.")
+    events_per_second: float | None = strawberry.field(
+        description="Positions applied per second since startedAt (positions may have gaps, "
+        "so about events/s); null before the first window."
+    )
+    eta_seconds: float | None = strawberry.field(
+        description="Seconds to reach the head at that rate; null when failed or not known yet."
+    )
+
+    @classmethod
+    def of(cls, build: BuildStatusView, with_error: bool) -> ProjectionBuild:
+        return cls(
+            version=build.version,
+            position=BigInt(build.position),
+            head_position=BigInt(build.head_position),
+            state=build.state,
+            last_error=build.last_error if with_error else None,
+            started_at=build.started_at,
+            updated_at=build.updated_at,
+            events_per_second=build.events_per_second,
+            eta_seconds=build.eta_seconds,
         )
 
 

@@ -1,10 +1,16 @@
-"""Rebuild progress: events done, events/s, time left."""
+"""Rebuild progress: events done, events/s, time left; and the refusal of a rebuild that
+would collide with another."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+
+
+class RebuildInProgress(Exception):
+    """Another rebuild of the projection is under way, of the other kind (in place, or
+    beside the live tables): the two would undo each other's work."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

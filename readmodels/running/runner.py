@@ -11,6 +11,7 @@ its sender's crash.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Coroutine, Sequence
@@ -35,9 +36,11 @@ from readmodels.running.observation import ProjectionObserver
 from readmodels.running.rebuild import (
     ProgressCallback,
     ProgressCounter,
+    RebuildInProgress,
     RebuildProgress,
 )
 from readmodels.running.shadow_build import ShadowBuildFailed, shadow_build_of
+from readmodels.status import checkpoints
 from readmodels.status.status_hub import StatusHub
 
 log = logging.getLogger(__name__)
@@ -104,6 +107,9 @@ class ProjectionRunner:
     def status(self, name: str) -> ProjectionStatus:
         return self._worker(name).status
 
+    def code_version(self, name: str) -> int:
+        return self._worker(name).projection.version
+
     async def start(self) -> None:
         """Load every checkpoint, then follow the log in the background until `close`."""
         for worker in self._workers.values():
@@ -157,6 +163,7 @@ class ProjectionRunner:
                 total, last = await self._store.log_extent()
                 await worker.load()
                 worker.check_version()  # its code would write tables it does not know
+                await self._no_build_beside(worker)
                 await worker.reset()
                 counter = ProgressCounter(name, total, on_progress)
                 await self._replay(worker, last, counter.batch_done)
@@ -192,7 +199,7 @@ class ProjectionRunner:
         `fresh` (or the last one FAILED), else resuming one a crash interrupted, or nothing
         when another process switched this version in while this one waited for the lease."""
         name = worker.projection.name
-        build = shadow_build_of(self._store, worker.projection, self._rebuild_batch_size)
+        build = shadow_build_of(self._store, worker.projection, self._rebuild_window)
         lease = await self._leases.acquire(build.checkpoint)
         try:
             total, last = await self._store.log_extent()
@@ -201,6 +208,13 @@ class ProjectionRunner:
                 await worker.load()
             if not fresh and worker.status.version >= worker.projection.version:
                 return counter.progress
+            if worker.status.state is ProjectionState.REBUILDING:
+                # its reset would make the live position 0, and the switch would replace
+                # the tables mid-rebuild
+                raise RebuildInProgress(
+                    f"{name} is being rebuilt in place (at position {worker.position}); "
+                    "let it finish first (cqrs-orders status)"
+                )
             # a build that stopped on an event starts over: this process may run fixed code
             await build.prepare(fresh=fresh or await build.failed())
             try:
@@ -218,6 +232,32 @@ class ProjectionRunner:
             await lease.release()
         self._reload[name].set()  # the live checkpoint moved: the follower reads it again
         return counter.progress
+
+    async def _no_build_beside(self, worker: ProjectionApplier) -> None:
+        """Before an in-place rebuild: refuse while a build beside the live tables runs
+        (its switch would replace the tables being rebuilt), and drop what an interrupted
+        build of this version left (a second copy of the tables, on a disk short of room)."""
+        name = worker.projection.name
+        async with self._store.engine.connect() as conn:
+            row = (await checkpoints.load_builds(conn, [name])).get(name)
+        if row is None:
+            return
+        build = shadow_build_of(self._store, worker.projection, self._rebuild_window)
+        lease = await self._leases.try_acquire(row.name)
+        if lease is None or (
+            row.name != build.checkpoint and row.state != ProjectionState.FAILED.value
+        ):
+            if lease is not None:
+                await lease.release()
+            raise RebuildInProgress(
+                f"{name}: version {row.version} is being built beside the live tables "
+                f"(at position {row.position}); let it finish first (cqrs-orders status)"
+            )
+        try:
+            if row.name == build.checkpoint:
+                await build.abandon()
+        finally:
+            await lease.release()
 
     async def _rebuild_elsewhere(
         self, worker: ProjectionApplier, on_progress: ProgressCallback | None
@@ -326,6 +366,14 @@ class ProjectionRunner:
                     )
                     await self._build_and_switch(worker, None, fresh=False)
                     continue
+            except RebuildInProgress as busy:
+                log.warning("projection %s: %s; its version %s waits", name, busy, code)
+                reload = self._reload[name]
+                reload.clear()  # set again by the next change of its checkpoint
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(self._safety_interval):
+                        await reload.wait()
+                continue
             except ShadowBuildFailed:
                 log.exception(
                     "projection %s: version %s failed to build; standing by",

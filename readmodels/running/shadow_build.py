@@ -28,7 +28,7 @@ from eventstore import EventStore
 from readmodels.projection import Projection
 from readmodels.results import ProjectionState
 from readmodels.running import shadow_tables
-from readmodels.running.bulk_replay import bulk_replay
+from readmodels.running.bulk_replay import WINDOW, bulk_replay
 from readmodels.running.shadow_tables import TablePair
 from readmodels.status import checkpoints
 
@@ -67,13 +67,13 @@ class ShadowBuild:
         shadow: Projection,
         names: ShadowNames,
         *,
-        batch_size: int = 2000,
+        window: int = WINDOW,
     ) -> None:
         self._store = store
         self._live = live
         self._shadow = shadow
         self._names = names
-        self._batch_size = batch_size
+        self._window = window
         self._pairs = [
             TablePair(live, shadow) for live, shadow in zip(live.tables, shadow.tables, strict=True)
         ]
@@ -92,6 +92,7 @@ class ShadowBuild:
             await shadow_tables.create(conn, self._pairs)
             await checkpoints.ensure(conn, [self._live.name])
             await checkpoints.ensure(conn, [self.checkpoint], self._shadow.version)
+            await checkpoints.start_build(conn, self.checkpoint)
             row = (await checkpoints.load(conn, [self.checkpoint]))[self.checkpoint]
         return int(row.position)
 
@@ -106,7 +107,12 @@ class ShadowBuild:
         readable), a large window at a time (bulk_replay.py); its position."""
         while True:
             row = await bulk_replay(
-                self._store, self._shadow, self.checkpoint, until=until, on_batch=on_batch
+                self._store,
+                self._shadow,
+                self.checkpoint,
+                until=until,
+                on_batch=on_batch,
+                window=self._window,
             )
             if row.state == ProjectionState.FAILED.value:
                 raise ShadowBuildFailed(row.last_error)
@@ -165,7 +171,7 @@ class ShadowBuild:
         return int(row.position)
 
 
-def shadow_build_of(store: EventStore, live: Projection, batch_size: int) -> ShadowBuild:
+def shadow_build_of(store: EventStore, live: Projection, window: int = WINDOW) -> ShadowBuild:
     """The shadow build of the version `live`'s code declares."""
     names = ShadowNames.of(live.name, live.version)
-    return ShadowBuild(store, live, live.in_tables(names.suffix), names, batch_size=batch_size)
+    return ShadowBuild(store, live, live.in_tables(names.suffix), names, window=window)

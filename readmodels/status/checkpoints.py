@@ -29,6 +29,7 @@ from sqlalchemy import (
     literal,
     literal_column,
     not_,
+    or_,
     select,
     update,
 )
@@ -52,6 +53,9 @@ projection_checkpoints = Table(
     # the projection code's version whose tables are live (or, for a shadow build's row,
     # being built); the migrations create version 1's
     Column("version", Integer, nullable=False, server_default="1"),
+    # a shadow build's row: when and where the process building it started, for its rate
+    Column("build_started_at", UtcDateTime),
+    Column("build_started_position", BigInteger),
 )
 _c = projection_checkpoints.c
 
@@ -91,6 +95,29 @@ async def lock(conn: AsyncConnection, name: str) -> Checkpoint:
     if conn.dialect.name == "postgresql":
         statement = statement.with_for_update()
     return (await conn.execute(statement)).one()
+
+
+async def load_builds(conn: AsyncConnection, names: Iterable[str]) -> dict[str, Checkpoint]:
+    """The row of each named projection's shadow build (`name@version`), where one is under
+    way or failed; of two, the newer version's."""
+    wanted = list(names)
+    if not wanted:
+        return {}
+    rows = await conn.execute(
+        select(projection_checkpoints)
+        .where(or_(*(_c.name.startswith(f"{name}@", autoescape=True) for name in wanted)))
+        .order_by(_c.version)
+    )
+    return {row.name.partition("@")[0]: row for row in rows}
+
+
+async def start_build(conn: AsyncConnection, name: str) -> None:
+    """Mark where a process starts building from: the build's rate counts from here."""
+    await conn.execute(
+        update(projection_checkpoints)
+        .where(_c.name == name)
+        .values(build_started_at=datetime.now(UTC), build_started_position=_c.position)
+    )
 
 
 async def remove(conn: AsyncConnection, name: str) -> None:

@@ -1,4 +1,5 @@
-"""The query of every projection's status (position, head, lag, state, last error)."""
+"""The query of every projection's status (position, head, lag, state, last error, version,
+and a shadow build under way)."""
 
 from __future__ import annotations
 
@@ -26,4 +27,4 @@ class ProjectionStatusQueries:
         self, _query: GetProjectionStatuses, session: ReadSession
     ) -> tuple[ProjectionStatus, ...]:
         async with session.reading() as conn:
-            return tuple(await read_statuses(self._store, self._names, conn))
+            return tuple(await read_statuses(self._store, self._names, conn, with_builds=True))

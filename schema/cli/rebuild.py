@@ -15,6 +15,7 @@ from readmodels import (
     OtherVersionLive,
     ProjectionState,
     ReadSide,
+    RebuildInProgress,
     RebuildProgress,
     ShadowBuildFailed,
 )
@@ -82,7 +83,7 @@ async def _rebuild_in_shadow(side: ReadSide, store: EventStore, name: str) -> bo
         bar.finish()
         print(f"{name}: the build FAILED, the live tables keep serving: {failure}", file=sys.stderr)
         return False
-    except OtherVersionLive as refused:
+    except (OtherVersionLive, RebuildInProgress) as refused:
         bar.finish()
         print(f"{name}: not rebuilt: {refused}", file=sys.stderr)
         return False
@@ -101,7 +102,7 @@ async def _rebuild_in_place(side: ReadSide, store: EventStore, name: str) -> boo
 
     try:
         await side.runner.rebuild(name, show)
-    except OtherVersionLive as refused:
+    except (OtherVersionLive, RebuildInProgress) as refused:
         bar.finish()
         print(f"{name}: not rebuilt: {refused}", file=sys.stderr)
         return False

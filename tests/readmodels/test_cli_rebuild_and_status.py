@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from eventstore import EventStore
 from handlers.bus import CommandBus
 from readmodels import GetOrderById, ReadSide
+from readmodels.order_views.projection import OrderViewsProjection
+from readmodels.running.shadow_build import shadow_build_of
 from schema.cli import main, rebuild
 from tests.conftest import sqlite_url
 from tests.readmodels.conftest import create_order, line
@@ -73,16 +75,18 @@ async def test_status_lists_each_projection_with_head_lag_and_state(
         "lag",
         "state",
         "version",
+        "code",
         "updated",
     ]
     views = lines[1].split()
     summaries = lines[2].split()
-    assert views[:6] == [
+    assert views[:7] == [
         "order_views",
         str(created.position),
         str(created.position),
         "0",
         "RUNNING",
+        "1",
         "1",
     ]
     assert summaries[:5] == [
@@ -92,6 +96,25 @@ async def test_status_lists_each_projection_with_head_lag_and_state(
         str(created.position),
         "RUNNING",
     ]
+
+
+@pytest.mark.usefixtures("database")
+async def test_status_shows_a_build_beside_the_live_tables_with_its_rate(
+    store: EventStore, bus: CommandBus, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = await create_order(bus, "ada")
+    last = await create_order(bus, "bob")
+    # a build beside the live tables, one window of one event done
+    build = shadow_build_of(store, OrderViewsProjection(), window=1)
+    await build.prepare(fresh=True)
+    await build.catch_up(first.position)
+
+    code = await run("status")
+
+    out = capsys.readouterr().out
+    assert code == 0
+    assert f"building version 1: {first.position}/{last.position} RUNNING, " in out
+    assert "events/s, about " in out and " s to go (updated " in out
 
 
 @pytest.mark.usefixtures("database")

@@ -9,32 +9,53 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
+from typing import Any
 from uuid import UUID
 
+import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from eventstore import EventStore, LoggedEvent, create_engine
 from handlers.bus import CommandBus
 from handlers.handler import register_order_handlers
-from readmodels import GetOrderById, Projection, ProjectionState, ReadSide
+from readmodels import (
+    GetOrderById,
+    GetProjectionStatuses,
+    Projection,
+    ProjectionState,
+    ProjectionStatus,
+    ReadSide,
+)
 from readmodels.customer_summaries.projection import CustomerSummariesProjection
 from readmodels.running.shadow_build import ShadowBuild
 from readmodels.status import checkpoints
+from schema.app import create_app
+from schema.settings import Settings
 from tests.readmodels.conftest import NO_SAFETY_NET, QUICK_RETRY, create_order
 from tests.readmodels.test_rebuild import as_folded, folded_from_streams, read_tables, writer
 from tests.readmodels.test_scaleout import eventually
 from tests.readmodels.test_shadow_rebuild import OrderViewsWithNote, caught_up, columns
+from tests.schema.in_loop import (
+    WAIT_SECONDS,
+    connected,
+    next_data,
+    serving,
+    subscribe,
+    until_subscribers,
+)
 
 # they make version 2 live, with a column version 1 lacks
 pytestmark = pytest.mark.usefixtures("v1_tables_restored")
 
 
 class GatedOrderViewsWithNote(OrderViewsWithNote):
-    """Version 2, whose shadow build waits for `gate` before it writes anything."""
+    """Version 2, whose shadow build waits for `gate` before it writes anything (after the
+    first `free_windows` windows)."""
 
     gate: asyncio.Event
     reached: asyncio.Event
+    free_windows: int
 
     def in_tables(self, suffix: str) -> GatedOrderViewsWithNote:
         return GatedOrderViewsWithNote(suffix)
@@ -49,6 +70,9 @@ class GatedOrderViewsWithNote(OrderViewsWithNote):
         await super().apply(conn, events)
 
     async def _wait_at_gate(self) -> None:
+        if GatedOrderViewsWithNote.free_windows > 0:
+            GatedOrderViewsWithNote.free_windows -= 1
+            return
         GatedOrderViewsWithNote.reached.set()
         await GatedOrderViewsWithNote.gate.wait()
 
@@ -57,6 +81,7 @@ class GatedOrderViewsWithNote(OrderViewsWithNote):
 def gate() -> asyncio.Event:
     GatedOrderViewsWithNote.gate = asyncio.Event()
     GatedOrderViewsWithNote.reached = asyncio.Event()
+    GatedOrderViewsWithNote.free_windows = 0
     return GatedOrderViewsWithNote.gate
 
 
@@ -113,6 +138,82 @@ async def test_a_runner_with_newer_code_builds_it_while_the_old_tables_serve_the
     assert "note" in await columns(store)
     folded = await folded_from_streams(store, [*known, later.order_id])
     assert as_folded(await read_tables(store)) == folded
+
+
+async def test_status_shows_the_build_with_its_rate_and_time_to_go_until_it_switches(
+    store: EventStore, bus: CommandBus, gate: asyncio.Event
+) -> None:
+    await known_orders(store, bus)
+    GatedOrderViewsWithNote.free_windows = 1  # one window committed: a rate to tell
+    side = ReadSide.create(
+        store, new_code(), safety_interval=NO_SAFETY_NET, retry=QUICK_RETRY, rebuild_window=50
+    )
+    async with side:
+        await GatedOrderViewsWithNote.reached.wait()
+        during = await order_views_status(side)
+        gate.set()
+        await switched(side)
+        after = await order_views_status(side)
+
+    build = during.build
+    assert during.version == 1 and build is not None
+    assert build.version == 2 and build.state is ProjectionState.RUNNING
+    assert 0 < build.position < build.head_position  # one window of several
+    assert build.started_at is not None and build.started_at <= build.updated_at
+    assert build.events_per_second is not None and build.events_per_second > 0
+    assert build.eta_seconds is not None and build.eta_seconds > 0
+    assert after.version == 2 and after.build is None  # switched in, its row gone
+
+
+async def order_views_status(side: ReadSide) -> ProjectionStatus:
+    statuses = (await side.bus.ask(GetProjectionStatuses())).value
+    return next(status for status in statuses if status.name == "order_views")
+
+
+STATUSES = "{ projections { name version codeVersion build { version state position } } }"
+UPDATES = (
+    'subscription { projectionUpdates(projections: ["order_views"]) '
+    "{ name version codeVersion position } }"
+)
+
+
+async def test_the_api_shows_the_build_and_its_subscribers_see_the_switch(
+    store: EventStore, bus: CommandBus, gate: asyncio.Event
+) -> None:
+    await known_orders(store, bus)
+    url = store.engine.url.render_as_string(hide_password=False)
+    app = create_app(Settings(database_url=url), projections=new_code())
+    async with (
+        serving(app) as served,
+        httpx.AsyncClient(timeout=WAIT_SECONDS) as client,
+        connected(served.url, "graphql-transport-ws") as connection,
+    ):
+        await GatedOrderViewsWithNote.reached.wait()
+        during = await query(client, served.http_url, STATUSES)
+        await subscribe(connection, "graphql-transport-ws", UPDATES)
+        await until_subscribers(served.services.hub, lambda count: count >= 1, "the subscriber")
+        gate.set()
+        updates = [(await next_data(connection))["projectionUpdates"]]
+        while updates[-1]["version"] != 2:
+            updates.append((await next_data(connection))["projectionUpdates"])
+        after = await query(client, served.http_url, STATUSES)
+
+    order_views = next(p for p in during["projections"] if p["name"] == "order_views")
+    assert order_views["version"] == 1 and order_views["codeVersion"] == 2
+    assert order_views["build"]["version"] == 2 and order_views["build"]["state"] == "RUNNING"
+    switch = updates[-1]  # the first message of version 2 is the switch's own
+    assert switch["codeVersion"] == 2
+    assert switch["position"] >= max(update["position"] for update in updates)
+    order_views = next(p for p in after["projections"] if p["name"] == "order_views")
+    assert order_views["version"] == 2 and order_views["build"] is None
+
+
+async def query(client: httpx.AsyncClient, url: str, document: str) -> dict[str, Any]:
+    response = await client.post(url, json={"query": document})
+    body = response.json()
+    assert response.status_code == 200 and "errors" not in body, body
+    data: dict[str, Any] = body["data"]
+    return data
 
 
 @contextlib.asynccontextmanager
@@ -198,6 +299,7 @@ async def test_a_new_version_that_fails_to_build_leaves_the_old_one_live_and_say
         await eventually(lambda: _shadow_failed(store), "the build of version 2 fails")
         view = (await side.bus.ask(GetOrderById(order_id=known[0]))).value
         held = side.runner.held
+        failed = await order_views_status(side)
 
     assert view is not None  # version 1's tables still serve
     assert "order_views" not in held  # and version 2's code never writes them
@@ -205,6 +307,9 @@ async def test_a_new_version_that_fails_to_build_leaves_the_old_one_live_and_say
     async with store.engine.connect() as conn:
         shadow = (await checkpoints.load(conn, ["order_views@2"]))["order_views@2"]
     assert "version 2 cannot read this" in shadow.last_error  # status tells why
+    assert failed.version == 1 and failed.build is not None
+    assert failed.build.state is ProjectionState.FAILED and failed.build.eta_seconds is None
+    assert "version 2 cannot read this" in (failed.build.last_error or "")
 
     fixed = ReadSide.create(store, new_code(), safety_interval=NO_SAFETY_NET, retry=QUICK_RETRY)
     gate.set()

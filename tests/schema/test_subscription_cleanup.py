@@ -7,33 +7,30 @@ import contextlib
 import itertools
 import json
 import operator
-import socket
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 import pytest
-import uvicorn
-import websockets
-from websockets.asyncio.client import ClientConnection
 
 from eventstore.database import cancel_and_wait
 from readmodels.results import ProjectionState, ProjectionStatus
 from readmodels.status.status_hub import StatusHub
 from schema.app import create_app
-from schema.services import Services
 from schema.settings import Settings
 from tests.conftest import sqlite_url
+from tests.schema.in_loop import (
+    COMPLETE,
+    SUBSCRIBE,
+    Served,
+    connected,
+    serving,
+    subscribe,
+    until_subscribers,
+)
 
 CYCLES = 1000
 CONCURRENT = 40
-# Bound on each wait below; every wait ends as soon as its condition holds.
-WAIT_SECONDS = 10.0
-# graphql-transport-ws and the legacy graphql-ws name their messages differently.
-SUBSCRIBE = {"graphql-transport-ws": "subscribe", "graphql-ws": "start"}
-COMPLETE = {"graphql-transport-ws": "complete", "graphql-ws": "stop"}
 UPDATES = "subscription { projectionUpdates { name position } }"
 # a consistency wait that cannot end by itself within the test: it listens on the hub too
 WAITING = (
@@ -41,64 +38,10 @@ WAITING = (
 )
 
 
-@dataclass
-class Served:
-    url: str
-    app: Any
-
-    @property
-    def services(self) -> Services:
-        services: Services = self.app.state.services
-        return services
-
-
 @pytest.fixture
 async def served(tmp_path: Path) -> AsyncIterator[Served]:
-    """The app under uvicorn in this test's own event loop, on a pre-bound loopback socket."""
-    app = create_app(Settings(database_url=sqlite_url(tmp_path)))
-    listener = socket.create_server(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    serving = asyncio.create_task(server.serve(sockets=[listener]))
-    try:
-        yield Served(url=f"ws://127.0.0.1:{listener.getsockname()[1]}/graphql", app=app)
-    finally:
-        server.should_exit = True
-        await serving
-        listener.close()
-
-
-async def until_subscribers(hub: StatusHub, wanted: Callable[[int], bool], what: str) -> None:
-    """Yield to the event loop (the server runs in it too) until the hub's subscriber count
-    is as wanted: the hub announces no change, so this checks after every turn of the loop."""
-    try:
-        async with asyncio.timeout(WAIT_SECONDS):
-            # nothing to await: the hub has no event for it (bounded by the timeout above)
-            while not wanted(hub.subscriber_count):  # noqa: ASYNC110
-                await asyncio.sleep(0)
-    except TimeoutError:
-        pytest.fail(f"timed out waiting for {what}: {hub.subscriber_count} subscribers")
-
-
-@contextlib.asynccontextmanager
-async def connected(url: str, protocol: str) -> AsyncIterator[ClientConnection]:
-    async with websockets.connect(
-        url,
-        subprotocols=[websockets.Subprotocol(protocol)],
-        open_timeout=WAIT_SECONDS,
-        # read whatever the server pushes, so that a close handshake is never stuck behind it
-        max_queue=None,
-    ) as connection:
-        assert connection.subprotocol == protocol
-        await connection.send(json.dumps({"type": "connection_init"}))
-        async with asyncio.timeout(WAIT_SECONDS):
-            ack = json.loads(await connection.recv())
-        assert ack == {"type": "connection_ack"}
-        yield connection
-
-
-async def subscribe(connection: ClientConnection, protocol: str, query: str) -> None:
-    message = {"id": "1", "type": SUBSCRIBE[protocol], "payload": {"query": query}}
-    await connection.send(json.dumps(message))
+    async with serving(create_app(Settings(database_url=sqlite_url(tmp_path)))) as served:
+        yield served
 
 
 async def test_a_thousand_subscribe_disconnect_cycles_leave_no_subscriber(
