@@ -1,14 +1,13 @@
 """Deploying a new version of a projection: a runner whose code is newer than the live
 tables builds its version beside them (under the build lease) and switches it in, while
-the live tables serve, and, on PostgreSQL, an older process keeps them up to date until
-the switch, then stands by. Each build here waits at a gate the test opens, so what holds
-during the build is seen during it."""
+the live tables serve; status and the API show the build, and subscribers see the switch.
+Each build here waits at a gate the test opens, so what holds during the build is seen
+during it. Several processes of a rolling deploy: test_rolling_deploy.py."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
@@ -16,9 +15,8 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from eventstore import EventStore, LoggedEvent, create_engine
+from eventstore import EventStore, LoggedEvent
 from handlers.bus import CommandBus
-from handlers.handler import register_order_handlers
 from readmodels import (
     GetOrderById,
     GetProjectionStatuses,
@@ -28,7 +26,6 @@ from readmodels import (
     ReadSide,
 )
 from readmodels.customer_summaries.projection import CustomerSummariesProjection
-from readmodels.running.shadow_build import ShadowBuild
 from readmodels.status import checkpoints
 from schema.app import create_app
 from schema.settings import Settings
@@ -214,69 +211,6 @@ async def query(client: httpx.AsyncClient, url: str, document: str) -> dict[str,
     assert response.status_code == 200 and "errors" not in body, body
     data: dict[str, Any] = body["data"]
     return data
-
-
-@contextlib.asynccontextmanager
-async def process(url: str, projections: list[Projection] | None) -> AsyncIterator[ReadSide]:
-    """A started read side on connections of its own, as another process would have it."""
-    engine = create_engine(url)
-    side = ReadSide.create(
-        EventStore(engine), projections, safety_interval=NO_SAFETY_NET, retry=QUICK_RETRY
-    )
-    try:
-        await side.start()
-        yield side
-    finally:
-        await side.close()
-        await engine.dispose()
-
-
-async def test_an_old_process_follows_until_one_new_process_has_built_and_switched(
-    postgres_url: str, pg_store: EventStore, gate: asyncio.Event, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    bus = CommandBus()
-    register_order_handlers(bus, pg_store)
-    builds: list[str] = []
-    prepare = ShadowBuild.prepare
-
-    async def counted(build: ShadowBuild, *, fresh: bool) -> int:
-        builds.append(build.checkpoint)
-        return await prepare(build, fresh=fresh)
-
-    monkeypatch.setattr(ShadowBuild, "prepare", counted)
-    known = await known_orders(pg_store, bus)
-    async with process(postgres_url, None) as old:
-        await eventually(lambda: _runs_order_views(old), "the old process runs order_views")
-        async with (
-            process(postgres_url, new_code()) as new,
-            process(postgres_url, new_code()) as newer,
-        ):
-            await GatedOrderViewsWithNote.reached.wait()
-            during = await create_order(bus, "during-the-build")
-            followed = await old.waiter.wait_for(during.position, timeout=10)
-            held_during = (old.runner.held, new.runner.held, newer.runner.held)
-            gate.set()
-            await switched(new)
-            await eventually(
-                lambda: _runs_order_views(new, newer), "a new process runs order_views"
-            )
-            held_after = old.runner.held
-            after = await create_order(bus, "after-the-switch")
-            assert not (await new.waiter.wait_for(after.position, timeout=10)).stale
-            assert not (await newer.waiter.wait_for(after.position, timeout=10)).stale
-
-    assert not followed.stale  # the old version kept its tables up to date during the build
-    assert "order_views" in held_during[0]
-    assert "order_views" not in held_during[1] | held_during[2]
-    assert "order_views" not in held_after  # the old code stands by for good
-    assert builds == ["order_views@2"]  # one process built, the other found it switched
-    assert await live_version(pg_store) == 2
-    orders = [*known, during.order_id, after.order_id]
-    assert as_folded(await read_tables(pg_store)) == await folded_from_streams(pg_store, orders)
-
-
-async def _runs_order_views(*sides: ReadSide) -> bool:
-    return any("order_views" in side.runner.held for side in sides)
 
 
 class FailingOrderViewsVersion2(OrderViewsWithNote):
