@@ -86,7 +86,9 @@ def create_app(
         keep_alive=True,
         keep_alive_interval=15,
         connection_init_wait_timeout=timedelta(seconds=10),
-        max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
+        # counted by the subscriptions themselves (Context.subscription_slot), which refuse
+        # with a code; Strawberry's own refusal has none
+        max_subscriptions_per_connection=None,
     )
 
     @contextlib.asynccontextmanager

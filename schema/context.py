@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Callable
+import contextlib
+from collections.abc import AsyncGenerator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -42,6 +43,8 @@ class Context:
     session: ReadSession | None = None
     # what the operation's reads had to give up waiting for, for extensions.consistency
     stale_reads: list[Consistency] = field(default_factory=list)
+    # a websocket's context is its connection's: the subscriptions it runs now
+    running_subscriptions: int = 0
 
     @property
     def actor(self) -> Actor:
@@ -73,6 +76,23 @@ class Context:
     async def await_every_projection(self, position: int, seconds: float) -> None:
         """Wait until every projection has applied `position` (read-your-writes)."""
         self._note(await self.services.waiter.wait_for(position, None, seconds))
+
+    @contextlib.contextmanager
+    def subscription_slot(self) -> Iterator[None]:
+        """One of the connection's MAX_SUBSCRIPTIONS_PER_CONNECTION, held while the
+        subscription runs; SUBSCRIPTION_LIMIT when all are taken."""
+        limit = self.services.settings.max_subscriptions_per_connection
+        if self.running_subscriptions >= limit:
+            raise ClientError(
+                f"at most {limit} subscriptions may run at once on one connection: "
+                "complete one first",
+                code="SUBSCRIPTION_LIMIT",
+            )
+        self.running_subscriptions += 1
+        try:
+            yield
+        finally:
+            self.running_subscriptions -= 1
 
     def code_version(self, projection: str) -> int:
         """The version this process's code declares for the projection."""

@@ -24,7 +24,7 @@ class Subscription:
     async def projection_updates(
         self, info: Info, projections: list[str] | None = None
     ) -> AsyncGenerator[ProjectionStatus, None]:
-        with _located(info):
+        with _located(info), info.context.subscription_slot():
             # leaving the block (complete, disconnect, shutdown) unsubscribes from the hub
             async with info.context.projection_updates(projections) as updates:
                 with_error = info.context.actor.is_staff
@@ -44,7 +44,7 @@ class Subscription:
         projections: list[str] | None = None,
         timeout_ms: int | None = 5000,
     ) -> AsyncGenerator[ConsistencyUpdate, None]:
-        with _located(info):
+        with _located(info), info.context.subscription_slot():
             progress = info.context.watch_position(
                 int(position), projections, timeout_seconds(timeout_ms)
             )
