@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncGenerator, Callable, Iterator
-from dataclasses import dataclass, field
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from starlette.requests import Request
@@ -26,6 +27,15 @@ T = TypeVar("T")
 S = TypeVar("S")
 
 
+# What the running operation's reads had to give up waiting for, for extensions.consistency
+# (schema/extensions.py sets it per operation). Not a field of Context: a websocket's
+# Context is its connection's, shared by every operation on it, even concurrent ones,
+# while each operation runs in its own task.
+OPERATION_STALE_READS: ContextVar[list[Consistency] | None] = ContextVar(
+    "operation_stale_reads", default=None
+)
+
+
 @dataclass(kw_only=True)
 class Context:
     services: Services
@@ -41,8 +51,6 @@ class Context:
     expiry: asyncio.Task[None] | None = None
     # the operation's reads share it; OperationReads opens and closes it
     session: ReadSession | None = None
-    # what the operation's reads had to give up waiting for, for extensions.consistency
-    stale_reads: list[Consistency] = field(default_factory=list)
     # a websocket's context is its connection's: the subscriptions it runs now
     running_subscriptions: int = 0
 
@@ -117,8 +125,9 @@ class Context:
         return self.fanout.shared_of(key, source, build)
 
     def _note(self, consistency: Consistency) -> None:
-        if consistency.stale:
-            self.stale_reads.append(consistency)
+        noted = OPERATION_STALE_READS.get()
+        if consistency.stale and noted is not None:
+            noted.append(consistency)
 
 
 Info = StrawberryInfo[Context, Any]

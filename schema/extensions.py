@@ -12,8 +12,10 @@ from typing import Any
 
 from starlette.websockets import WebSocket
 from strawberry.extensions import DisableIntrospection, SchemaExtension
+from strawberry.types import ExecutionContext
 
-from schema.context import Context
+from readmodels import Consistency
+from schema.context import OPERATION_STALE_READS, Context
 from schema.persisted_operations import PersistedMode
 from schema.persisted_operations.trusted_only import TrustedDocumentsOnly
 from schema.request_checks import refusal
@@ -56,27 +58,36 @@ class OperationReads(SchemaExtension):
     session is kept there: two operations would share, and close, each other's. Their
     reads open their own."""
 
+    def __init__(self, *, execution_context: ExecutionContext | None = None) -> None:
+        super().__init__(execution_context=execution_context)
+        # this operation's own (an instance per operation), read once it has ended
+        self.stale_reads: list[Consistency] = []
+
     async def on_operation(self) -> AsyncIterator[None]:
-        context = self.execution_context.context
-        if not isinstance(context, Context) or isinstance(context.request, WebSocket):
-            yield
-            return
-        context.session = context.services.queries.session()
+        noting = OPERATION_STALE_READS.set(self.stale_reads)
         try:
-            yield
+            context = self.execution_context.context
+            if not isinstance(context, Context) or isinstance(context.request, WebSocket):
+                yield
+                return
+            context.session = context.services.queries.session()
+            try:
+                yield
+            finally:
+                await context.session.close()
+                context.session = None
         finally:
-            await context.session.close()
-            context.session = None
+            OPERATION_STALE_READS.reset(noting)
 
     def get_results(self) -> dict[str, Any]:
-        context = self.execution_context.context
-        if not isinstance(context, Context) or not context.stale_reads:
+        stale = self.stale_reads
+        if not stale:
             return {}
         return {
             "consistency": {
                 "stale": True,
-                "position": max(c.position or 0 for c in context.stale_reads),
-                "awaited": sorted({name for c in context.stale_reads for name in c.awaited}),
+                "position": max(c.position or 0 for c in stale),
+                "awaited": sorted({name for c in stale for name in c.awaited}),
             }
         }
 
