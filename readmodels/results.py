@@ -90,8 +90,8 @@ class ProjectionStatus:
     revision: int = 0
     # the version of the projection's code whose tables are live
     version: int = 1
-    # a build of another version beside the live tables, under way or FAILED (when asked
-    # for: statuses pushed to subscribers leave it out)
+    # a build beside the live tables (a rebuild, or a newer version), under way or FAILED
+    # (when asked for: statuses pushed to subscribers leave it out)
     build: BuildStatus | None = None
 
     @property

@@ -1,5 +1,5 @@
-"""Projection statuses as stored: each checkpoint next to the head of the log, and the
-shadow build of another version under way beside it."""
+"""Projection statuses as stored: each checkpoint next to the head of the log, and a build
+beside its live tables, if one is under way or failed."""
 
 from __future__ import annotations
 
