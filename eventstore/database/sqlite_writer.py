@@ -19,12 +19,13 @@ group commits again.
 
 Work that cannot be a job (a projection batch, written with SQLAlchemy between awaits)
 takes a `turn`: the writer finishes its group, begins a transaction for the turn, and runs
-the turn's statements on its own connection, one hop each, until the turn commits or rolls
-back. Appends and batches so queue in one line instead of spinning in SQLite's busy handler
-on the file lock, and a batch costs its statements' hops, not aiosqlite's four per
-statement. A turn commits with synchronous=NORMAL: its frames reach the disk with the next
-group's fsync (FULL syncs the whole WAL), and a power loss before that loses only read-side
-rows that are rebuilt from their checkpoint, which committed with them.
+the turn's statements on its own connection, one hop each, until the holder has committed
+and left (leaving without a commit rolls back). Appends and batches so queue in one line
+instead of spinning in SQLite's busy handler on the file lock, and a batch costs its
+statements' hops, not aiosqlite's four per statement. A turn commits with
+synchronous=NORMAL: its frames reach the disk with the next group's fsync (FULL syncs the
+whole WAL), and a power loss before that loses only read-side rows that are rebuilt from
+their checkpoint, which committed with them.
 """
 
 from __future__ import annotations
