@@ -17,10 +17,11 @@ from uuid import UUID
 
 import orjson
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import StaticPool
 
 from eventstore.backend import LOG_COLUMNS, NothingAppended
-from eventstore.database import BEGIN_IMMEDIATE
+from eventstore.database.sqlite_turn_connection import SqliteTurnConnection
 from eventstore.database.sqlite_writer import SqliteWriter
 from eventstore.records import AppendResult, CommandFingerprintMismatch, NewEvent
 from eventstore.tables import events
@@ -70,6 +71,14 @@ class SqliteLog:
                 "one connection, and the writer needs its own"
             )
         self.writer = SqliteWriter(path)
+        # the projections' transactions: SQLAlchemy on the writer's own connection, in its
+        # turns, one at a time; one connection, kept open, since a checkout and a return
+        # cost as much client time as a batch's statements
+        self._turn_connection = SqliteTurnConnection()
+        self._turns = create_async_engine(
+            engine.url, async_creator=self._turn_driver, poolclass=StaticPool
+        )
+        self._turn_conn: AsyncConnection | None = None
         # the engine's own ways of storing a UUID and a time, so that rows written here
         # read back through SQLAlchemy exactly like rows it wrote
         dialect = engine.dialect
@@ -90,7 +99,13 @@ class SqliteLog:
         pass
 
     async def close(self) -> None:
+        if self._turn_conn is not None:
+            await self._turn_conn.close()
+        await self._turns.dispose()
         await self.writer.close()  # the engine is its owner's to dispose
+
+    async def _turn_driver(self) -> SqliteTurnConnection:
+        return self._turn_connection
 
     async def append(
         self,
@@ -131,14 +146,25 @@ class SqliteLog:
 
     @contextlib.asynccontextmanager
     async def write_transaction(self) -> AsyncIterator[AsyncConnection]:
-        """A transaction of the engine in the writer's turn: no append group is open
-        meanwhile, so neither waits on the file lock for the other. BEGIN IMMEDIATE still
-        makes a writer of another process wait for the lock at the start, not fail halfway.
+        """A transaction on the writer's connection, in its turn (sqlite_writer.py): no
+        append group is open meanwhile, and each statement runs on the writer's thread.
         Appending from inside it would wait for the turn to end: never do."""
-        async with self.writer.turn(), self._engine.connect() as conn:
-            conn = await conn.execution_options(**{BEGIN_IMMEDIATE: True})
-            async with conn.begin():
-                yield conn
+        async with self.writer.turn() as turn:
+            self._turn_connection.turn = turn
+            conn = self._turn_conn
+            try:
+                if conn is None:
+                    conn = self._turn_conn = await self._turns.connect()
+                async with conn.begin():
+                    yield conn
+            except BaseException:
+                # whatever state a failure left it in, the next turn starts afresh
+                self._turn_conn = None
+                if conn is not None:
+                    await conn.close()
+                raise
+            finally:
+                self._turn_connection.turn = None
 
     async def fetch_log(
         self, driver: Any, after_position: int, limit: int

@@ -2,7 +2,6 @@
 LISTEN, task helpers."""
 
 from eventstore.database.engine import (
-    BEGIN_IMMEDIATE,
     DatabaseUnavailable,
     connect_engine,
     create_engine,
@@ -15,7 +14,6 @@ from eventstore.database.tasks import cancel_and_wait
 from eventstore.database.types import UtcDateTime, json_column_type
 
 __all__ = [
-    "BEGIN_IMMEDIATE",
     "DatabaseUnavailable",
     "PgListener",
     "StatementConnections",

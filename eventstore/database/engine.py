@@ -12,10 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
 
-# Execution option asking SQLite to take its write lock at BEGIN. A deferred transaction
-# that reads and then writes can fail with "database is locked" instead of waiting.
-BEGIN_IMMEDIATE = "cqrs_begin_immediate"
-
 
 class DatabaseUnavailable(Exception):
     """The configured database URL is malformed, unsupported or unreachable."""
@@ -84,5 +80,4 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(conn: Connection) -> None:
-        immediate = conn.get_execution_options().get(BEGIN_IMMEDIATE, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        conn.exec_driver_sql("BEGIN")
