@@ -12,6 +12,11 @@ committed state of a projection that is no longer rebuilding without its search,
 crash mid-rebuild leaves the checkpoint REBUILDING, which the restarted runner carries on
 to the end.
 
+The delete trigger goes: rows of order_views are deleted only by a rebuild's reset, which
+sets the index aside (and empties it) first, and a table with a delete trigger loses
+SQLite's whole-table delete, which drops its pages at once instead of deleting each row
+from each of its seven indexes (2 s instead of 0.15 s for 40,000 orders).
+
 Revision ID: 0007
 Revises: 0006
 """
@@ -47,11 +52,6 @@ SQLITE = [
         INSERT INTO order_search(order_search, rowid, search_text)
         VALUES ('delete', old.row_id, old.search_text);
         INSERT INTO order_search(rowid, search_text) VALUES (new.row_id, new.search_text);
-    END""",
-    f"""CREATE TRIGGER order_views_search_delete AFTER DELETE ON order_views
-    WHEN {_SEARCH_LIVE} BEGIN
-        INSERT INTO order_search(order_search, rowid, search_text)
-        VALUES ('delete', old.row_id, old.search_text);
     END""",
     """CREATE TRIGGER restore_deferred_search AFTER UPDATE ON projection_checkpoints
     WHEN OLD.state = 'REBUILDING' AND NEW.state <> 'REBUILDING' AND EXISTS (
