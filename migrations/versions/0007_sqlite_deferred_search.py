@@ -67,7 +67,6 @@ SQLITE_DOWNGRADE = [
     "DROP TRIGGER restore_deferred_search",
     "DROP TRIGGER order_views_search_insert",
     "DROP TRIGGER order_views_search_update",
-    "DROP TRIGGER order_views_search_delete",
     """CREATE TRIGGER order_views_search_insert AFTER INSERT ON order_views BEGIN
         INSERT INTO order_search(rowid, search_text) VALUES (new.row_id, new.search_text);
     END""",
