@@ -89,28 +89,73 @@ async def upsert(
     await conn.execute(statement.on_conflict_do_update(index_elements=key, set_=set_), rows)
 
 
-async def insert_new(conn: AsyncConnection, table: Table, rows: Sequence[Row]) -> None:
-    """Insert rows that are not in the table yet (a rebuild's): no conflict to resolve,
-    so PostgreSQL takes them by COPY, SQLite by one executemany. A row already there
-    fails the whole insert."""
+# rows per INSERT of insert_new on SQLite: 22,000 values for order_views, under the
+# 32,766 a statement may bind (SQLite's default since 3.32)
+ROWS_PER_INSERT = 1000
+
+
+async def insert_new(
+    conn: AsyncConnection, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """Insert rows that are not in the table yet (a rebuild's), each the values of
+    `columns`: no conflict to resolve, so PostgreSQL takes them by COPY. SQLite takes
+    them through the driver a thousand rows a statement: SQLAlchemy's building of each
+    row's parameters cost more than SQLite's inserts, and a statement per row (an
+    executemany) more again on a table with triggers, each statement's savepoint making
+    the full-text index flush (migration 0008). A row already there fails the insert."""
     if not rows:
         return
-    if conn.dialect.name != "postgresql":
-        await conn.execute(table.insert(), rows)
-        return
-    names = list(rows[0])
-    as_json = [index for index, name in enumerate(names) if isinstance(table.c[name].type, JSON)]
-    # json.dumps, as SQLAlchemy writes JSON columns: a row's text is the same whichever
-    # path wrote it (the json type keeps text as given)
-    dumps = json.dumps
+    converters = _insert_converters(conn.dialect, table, tuple(columns))
     records = []
     for row in rows:
-        record = list(row.values())
-        for index in as_json:
-            if record[index] is not None:
-                record[index] = dumps(record[index])
+        record = list(row)
+        for index, convert in converters:
+            record[index] = convert(record[index])
         records.append(record)
-    await (await _driver(conn)).copy_records_to_table(table.name, records=records, columns=names)
+    if conn.dialect.name == "postgresql":
+        driver = await _driver(conn)
+        await driver.copy_records_to_table(table.name, records=records, columns=list(columns))
+        return
+    driver = await _sqlite_driver(conn)
+    names = ", ".join(f'"{name}"' for name in columns)
+    values = "(" + ", ".join("?" for _ in columns) + ")"
+    for start in range(0, len(records), ROWS_PER_INSERT):
+        chunk = records[start : start + ROWS_PER_INSERT]
+        statement = f'INSERT INTO "{table.name}" ({names}) VALUES ' + ", ".join(
+            [values] * len(chunk)
+        )
+        cursor = await driver.execute(statement, [value for record in chunk for value in record])
+        await cursor.close()
+
+
+_converters: dict[tuple[str, Table, tuple[str, ...]], list[tuple[int, Callable[[Any], Any]]]] = {}
+
+
+def _insert_converters(
+    dialect: Dialect, table: Table, columns: tuple[str, ...]
+) -> list[tuple[int, Callable[[Any], Any]]]:
+    """What turns the value at each index into the driver's, as SQLAlchemy would: on
+    SQLite its bind processors (the stored text of a time, a UUID, a JSON value is theirs,
+    whichever path wrote the row); on PostgreSQL asyncpg takes the values as they are, but
+    JSON, which goes as json.dumps' text as SQLAlchemy writes it (the json type keeps
+    text as given)."""
+    cached = (dialect.name, table, columns)
+    if cached not in _converters:
+        converters: list[tuple[int, Callable[[Any], Any]]] = []
+        for index, name in enumerate(columns):
+            kind = table.c[name].type
+            if dialect.name == "postgresql":
+                convert = _json_or_none if isinstance(kind, JSON) else None
+            else:
+                convert = kind.dialect_impl(dialect).bind_processor(dialect)
+            if convert is not None:
+                converters.append((index, convert))
+        _converters[cached] = converters
+    return _converters[cached]
+
+
+def _json_or_none(value: Any) -> str | None:
+    return None if value is None else json.dumps(value)
 
 
 async def _pg_upsert(
@@ -187,6 +232,13 @@ def _pg_type(column: Column[Any]) -> str:
 def _pg_array_type(column: Column[Any]) -> str:
     # JSON travels as text and is cast in the statement
     return "text[]" if isinstance(column.type, JSON) else f"{_pg_type(column)}[]"
+
+
+async def _sqlite_driver(conn: AsyncConnection) -> Any:
+    """The aiosqlite connection under `conn`: SQLite's transaction is its connection's."""
+    driver = (await conn.get_raw_connection()).driver_connection
+    assert driver is not None, "a checked-out connection has its driver's"
+    return driver
 
 
 async def _driver(conn: AsyncConnection) -> Any:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
 from uuid import UUID
 
+from eventstore import LoggedEvent
 from handlers.events import (
     OrderCancelled,
     OrderCreated,
@@ -14,7 +18,7 @@ from handlers.events import (
     OrderShipped,
 )
 from readmodels.results import OrderStatus
-from readmodels.sql import cents
+from readmodels.sql import Row, cents
 
 COUNTS = ("order_count", "pending_count", "shipped_count", "cancelled_count", "total_spent_cents")
 _STATUS_COUNT = {
@@ -63,6 +67,50 @@ def evolve(figures: Figures | None, event: OrderEvent) -> Figures:
         case OrderCancelled():
             return replace(figures, status=OrderStatus.CANCELLED)
     raise AssertionError(f"unhandled event {type(event).__name__}")
+
+
+# customer_orders' columns, in the order of order_values
+ORDER_COLUMNS = ("order_id", "status", "customer_id", "total_cents")
+
+
+def figures_of(row: Mapping[str, Any]) -> Figures:
+    """The figures of a customer_orders row."""
+    return Figures(row["customer_id"], OrderStatus(row["status"]), row["total_cents"])
+
+
+def order_values(order_id: UUID, figures: Figures) -> tuple[Any, ...]:
+    """The customer_orders row of an order, its values in the order of ORDER_COLUMNS."""
+    return (order_id, figures.status.value, figures.customer_id, figures.total_cents)
+
+
+@dataclass(frozen=True, slots=True)
+class Folded:
+    """A batch folded into what the orders it touched were before it."""
+
+    before: dict[UUID, Figures]
+    after: dict[UUID, Figures]
+    last_order: dict[str, datetime]  # per customer, the latest order the batch created
+
+    def summary_rows(self, touched: list[UUID]) -> list[Row]:
+        """Per customer, what the summary changes by (rows for the upsert that adds
+        them), with its latest order."""
+        return [
+            {"customer_id": customer, **delta, "last_order_at": self.last_order.get(customer)}
+            for customer, delta in deltas(touched, self.before, self.after).items()
+        ]
+
+
+def fold(batch: Sequence[tuple[LoggedEvent, OrderEvent]], before: dict[UUID, Figures]) -> Folded:
+    """The batch's events folded into the figures of the orders they touch, given what
+    those created before the batch were."""
+    after = dict(before)
+    last_order: dict[str, datetime] = {}
+    for _, event in batch:
+        after[event.order_id] = evolve(after.get(event.order_id), event)
+        if isinstance(event, OrderCreated):
+            seen = last_order.get(event.customer_id, event.occurred_at)
+            last_order[event.customer_id] = max(seen, event.occurred_at)
+    return Folded(before, after, last_order)
 
 
 def deltas(

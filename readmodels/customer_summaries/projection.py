@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
-from uuid import UUID
 
 from sqlalchemy import MetaData, Table, case, or_
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
 from eventstore import LoggedEvent
-from handlers.events import OrderCreated
 from readmodels.customer_summaries import bulk
-from readmodels.customer_summaries.figures import COUNTS, Figures, deltas, evolve
+from readmodels.customer_summaries.figures import (
+    COUNTS,
+    ORDER_COLUMNS,
+    figures_of,
+    fold,
+    order_values,
+)
 from readmodels.customer_summaries.table import customer_orders_table, customer_summaries_table
 from readmodels.projection import ORDER_EVENT_TYPES, decoded
-from readmodels.results import OrderStatus
 from readmodels.sql import rows_by_key, upsert
 
 
@@ -46,37 +48,16 @@ class CustomerSummariesProjection:
         batch = decoded(events)
         touched = list(dict.fromkeys(event.order_id for _, event in batch))
         known = await rows_by_key(conn, customer_orders, customer_orders.c.order_id, touched)
-        before = {
-            row["order_id"]: Figures(
-                row["customer_id"], OrderStatus(row["status"]), row["total_cents"]
-            )
-            for row in known
-        }
-        after: dict[UUID, Figures] = dict(before)
-        last_order: dict[str, datetime] = {}
-        for _, event in batch:
-            after[event.order_id] = evolve(after.get(event.order_id), event)
-            if isinstance(event, OrderCreated):
-                seen = last_order.get(event.customer_id, event.occurred_at)
-                last_order[event.customer_id] = max(seen, event.occurred_at)
+        folded = fold(batch, {row["order_id"]: figures_of(row) for row in known})
         order_rows = [
-            {
-                "order_id": order_id,
-                "status": after[order_id].status.value,
-                "customer_id": after[order_id].customer_id,
-                "total_cents": after[order_id].total_cents,
-            }
+            dict(zip(ORDER_COLUMNS, order_values(order_id, folded.after[order_id]), strict=True))
             for order_id in touched
         ]
         await upsert(conn, customer_orders, order_rows, key=["order_id"])
-        summary_rows = [
-            {"customer_id": customer, **delta, "last_order_at": last_order.get(customer)}
-            for customer, delta in deltas(touched, before, after).items()
-        ]
         await upsert(
             conn,
             customer_summaries,
-            summary_rows,
+            folded.summary_rows(touched),
             key=["customer_id"],
             update=self._added_to_summary,
         )

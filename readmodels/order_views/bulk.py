@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from eventstore import LoggedEvent
 from readmodels.order_views.fold import evolve
-from readmodels.order_views.table import row_of, view_from
+from readmodels.order_views.table import COLUMNS, row_of, row_values, view_from
 from readmodels.projection import created_and_earlier, decoded
 from readmodels.results import OrderView
 from readmodels.sql import insert_new, rows_by_key, upsert
@@ -35,7 +35,10 @@ async def replay_window(
             views.get(event.order_id), event, recorded.version, recorded.position
         )
     await insert_new(
-        conn, order_views, [row_of(view) for order_id, view in views.items() if order_id in created]
+        conn,
+        order_views,
+        COLUMNS,
+        [row_values(view) for order_id, view in views.items() if order_id in created],
     )
     await upsert(
         conn, order_views, [row_of(views[order_id]) for order_id in earlier], key=["order_id"]

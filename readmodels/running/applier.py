@@ -135,11 +135,11 @@ class ProjectionApplier:
     async def reset(self) -> None:
         """Empty the projection's tables and put its checkpoint at 0, REBUILDING."""
         async with self._store.write_transaction() as conn:
+            await deferred_indexes.defer(conn, self.projection.name, self.projection.tables)
             for table in self.projection.tables:
                 # TRUNCATE is PostgreSQL's instant delete-all, and transactional there
                 verb = "TRUNCATE" if conn.dialect.name == "postgresql" else "DELETE FROM"
                 await conn.execute(text(f"{verb} {table.name}"))
-            await deferred_indexes.defer(conn, self.projection.name, self.projection.tables)
             row = await checkpoints.reset(conn, self.projection.name)
         self._changed(row)
 

@@ -8,8 +8,10 @@ from uuid import UUID
 from handlers.actor import SYSTEM
 from handlers.bus import CommandBus
 from handlers.commands import CancelOrder, RemoveOrderItem, ShipOrder
+from handlers.events import Address
 from readmodels import GetOrderById, OrderStatus, OrderView, ReadSide
-from tests.readmodels.conftest import add_item, address, create_order, line
+from readmodels.order_views.table import search_text, searchable
+from tests.readmodels.conftest import T0, add_item, address, create_order, line
 
 
 async def view(side: ReadSide, order_id: UUID) -> OrderView:
@@ -109,3 +111,37 @@ async def test_an_unknown_order_is_none(idle_side: ReadSide) -> None:
     result = await idle_side.bus.ask(GetOrderById(order_id=UUID(int=7)))
     assert result.value is None
     assert not result.consistency.stale
+
+
+def test_the_search_text_is_each_field_searchable_a_line_each() -> None:
+    """search_text lowers the whole text at once: the same as each field on its own, also
+    for letters whose lower case depends on what follows (a final sigma) or is longer."""
+    sigma = "\u03a3"  # lower case: a final sigma at the end of a word, else a medial one
+    fields = (
+        f"\u0394{sigma}\t\u0394{sigma}{sigma} ",
+        "  \u0130stanbul\nSquare ",  # I with a dot above: two characters in lower case
+        f"SKU  {sigma}{sigma}",
+        "\u00d1and\u00fa",
+        f"{sigma}\u0394{sigma}",
+        "MIXed Case",
+    )
+    order = OrderView(
+        id=UUID("12345678-1234-5678-1234-567812345678"),
+        customer_id=fields[0],
+        status=OrderStatus.PENDING,
+        items=(line(fields[2]), line(fields[5])),
+        shipping_address=Address(
+            name=fields[1],
+            line1="not searched",
+            line2=None,
+            city=fields[3],
+            postal_code=fields[4],
+            country=fields[5],
+        ),
+        created_at=T0,
+        updated_at=T0,
+        version=1,
+        last_position=1,
+    )
+    each = [str(order.id), fields[0], fields[2], fields[5], *fields[1:2], *fields[3:6]]
+    assert search_text(order) == "\n".join(searchable(field) for field in each)
