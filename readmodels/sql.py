@@ -99,7 +99,7 @@ async def insert_new(
 ) -> None:
     """Insert rows that are not in the table yet (a rebuild's), each the values of
     `columns`: no conflict to resolve, so PostgreSQL takes them by COPY. SQLite takes
-    them through the driver a thousand rows a statement: SQLAlchemy's building of each
+    them a thousand rows a statement, as the driver's SQL: SQLAlchemy's building of each
     row's parameters cost more than SQLite's inserts, and a statement per row (an
     executemany) more again on a table with triggers, each statement's savepoint making
     the full-text index flush (migration 0008). A row already there fails the insert."""
@@ -116,7 +116,6 @@ async def insert_new(
         driver = await _driver(conn)
         await driver.copy_records_to_table(table.name, records=records, columns=list(columns))
         return
-    driver = await _sqlite_driver(conn)
     names = ", ".join(f'"{name}"' for name in columns)
     values = "(" + ", ".join("?" for _ in columns) + ")"
     for start in range(0, len(records), ROWS_PER_INSERT):
@@ -124,8 +123,7 @@ async def insert_new(
         statement = f'INSERT INTO "{table.name}" ({names}) VALUES ' + ", ".join(
             [values] * len(chunk)
         )
-        cursor = await driver.execute(statement, [value for record in chunk for value in record])
-        await cursor.close()
+        await conn.exec_driver_sql(statement, tuple(value for record in chunk for value in record))
 
 
 _converters: dict[tuple[str, Table, tuple[str, ...]], list[tuple[int, Callable[[Any], Any]]]] = {}
@@ -232,13 +230,6 @@ def _pg_type(column: Column[Any]) -> str:
 def _pg_array_type(column: Column[Any]) -> str:
     # JSON travels as text and is cast in the statement
     return "text[]" if isinstance(column.type, JSON) else f"{_pg_type(column)}[]"
-
-
-async def _sqlite_driver(conn: AsyncConnection) -> Any:
-    """The aiosqlite connection under `conn`: SQLite's transaction is its connection's."""
-    driver = (await conn.get_raw_connection()).driver_connection
-    assert driver is not None, "a checked-out connection has its driver's"
-    return driver
 
 
 async def _driver(conn: AsyncConnection) -> Any:
