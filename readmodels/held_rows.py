@@ -32,8 +32,8 @@ _HELD = "readmodels.held_batch"
 
 
 @dataclass(frozen=True, slots=True)
-class HeldUpsert:
-    """An upsert not sent yet: readmodels.sql.upsert's arguments."""
+class Upsert:
+    """An upsert as readmodels.sql.upsert takes it, to send now or with a batch."""
 
     table: Table
     rows: Sequence[Row]
@@ -73,7 +73,7 @@ class RowCache:
                 found.append(row)
         return found, missing
 
-    def committed(self, upserts: Sequence[HeldUpsert], revision: int) -> None:
+    def committed(self, upserts: Sequence[Upsert], revision: int) -> None:
         """Keep the rows of `upserts`, just committed with checkpoint revision `revision`."""
         rows = self._rows
         for upsert in upserts:
@@ -92,7 +92,7 @@ class RowCache:
 @dataclass(slots=True)
 class HeldBatch:
     cache: RowCache
-    upserts: list[HeldUpsert] = field(default_factory=list)
+    upserts: list[Upsert] = field(default_factory=list)
 
 
 @contextlib.contextmanager

@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
 from eventstore.database import UtcDateTime
-from readmodels.held_rows import HeldUpsert, held
+from readmodels.held_rows import Upsert, held
 
 # Alembic (migrations/versions/0002_read_models.py) creates these tables; this metadata
 # only describes them to queries and projections.
@@ -89,10 +89,10 @@ async def upsert(
         return
     batch = held(conn)
     if batch is not None:
-        batch.upserts.append(HeldUpsert(table, rows, tuple(key), update))
+        batch.upserts.append(Upsert(table, rows, tuple(key), update))
         return
     if conn.dialect.name == "postgresql":
-        statement, arguments = pg_upsert(conn.dialect, HeldUpsert(table, rows, tuple(key), update))
+        statement, arguments = pg_upsert(conn.dialect, Upsert(table, rows, tuple(key), update))
         await (await driver_of(conn)).execute(statement, *arguments)
         return
     # one executemany: one hop to aiosqlite's thread for the whole batch
@@ -127,7 +127,7 @@ async def insert_new(conn: AsyncConnection, table: Table, rows: Sequence[Row]) -
 
 
 def pg_upsert(
-    dialect: Dialect, upsert: HeldUpsert, first: int = 1, gate: str = ""
+    dialect: Dialect, upsert: Upsert, first: int = 1, gate: str = ""
 ) -> tuple[str, list[Any]]:
     """One INSERT ... SELECT FROM unnest(one array per column) ON CONFLICT, and its
     arguments: the rows travel as a few binary arrays, and the server plans and runs one

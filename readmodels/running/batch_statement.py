@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Dialect
 
-from readmodels.held_rows import HeldUpsert
+from readmodels.held_rows import Upsert
 from readmodels.sql import pg_upsert
 from readmodels.status import checkpoints
 
@@ -24,7 +24,7 @@ _GATE = "EXISTS (SELECT FROM checkpoint)"
 
 def batch_statement(
     dialect: Dialect,
-    upserts: Sequence[HeldUpsert],
+    upserts: Sequence[Upsert],
     name: str,
     *,
     revision: int,

@@ -134,9 +134,9 @@ def pg_advance(
     """`advance` as PostgreSQL text and its arguments ($1...), guarded by the revision and
     the version rather than the position: for a batch's one statement (running/
     batch_statement.py), whose rows were read before it, outside any transaction. Every
-    change of the row bumps its revision, so the rows read are still those of this
-    checkpoint if and only if the revision is still the one last seen; a position could
-    have been left and reached again by a rebuild meanwhile."""
+    change of the row bumps its revision, so while the revision is the one last seen, the
+    rows read are those of this checkpoint; a position could have been left and reached
+    again by a rebuild meanwhile."""
     compiled = _pg_guarded_advance(dialect)
     values = {
         "to": to,

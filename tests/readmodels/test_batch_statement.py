@@ -12,7 +12,7 @@ from handlers.bus import CommandBus
 from handlers.handler import register_order_handlers
 from readmodels import sql
 from readmodels.customer_summaries.table import customer_orders
-from readmodels.held_rows import HeldUpsert
+from readmodels.held_rows import Upsert
 from readmodels.order_views.projection import OrderViewsProjection
 from readmodels.order_views.table import order_views, view_of
 from readmodels.running.applier import ProjectionApplier
@@ -30,7 +30,7 @@ async def test_a_batch_statement_whose_checkpoint_moved_writes_nothing(
         loaded = (await checkpoints.load(conn, ["customer_summaries"]))["customer_summaries"]
     order_id = uuid4()
     row = {"order_id": order_id, "customer_id": "c-1", "status": "PENDING", "total_cents": 900}
-    upsert = HeldUpsert(customer_orders, [row], ("order_id",), None)
+    upsert = Upsert(customer_orders, [row], ("order_id",), None)
 
     async def send(revision: int) -> checkpoints.CheckpointRecord | None:
         async with pg_store.engine.connect() as conn:
