@@ -286,10 +286,25 @@ async def catch_up_rates(store: EventStore, shop: Shop, events: int) -> dict[str
     return rates
 
 
+@dataclasses.dataclass(frozen=True)
+class LagRun:
+    """One lag window: each projection's delays, and what the process spent per command."""
+
+    delays: dict[str, list[float]]
+    # this process's CPU seconds per command: the appends, the runner and its hub; with
+    # 5 ms between commands at 200/s, the share of its core left for the lag to be short
+    cpu_per_command: float
+
+
 async def lag_samples(store: EventStore, shop: Shop, seconds: float) -> dict[str, list[float]]:
+    """Each projection's delays of a lag window (lag_run)."""
+    return (await lag_run(store, shop, seconds)).delays
+
+
+async def lag_run(store: EventStore, shop: Shop, seconds: float) -> LagRun:
     """Append-commit to projection-commit delays at a steady LAG_RATE appends/s (one
     event each, like the commands; appended directly, so that the load generator leaves
-    the CPU to the runner)."""
+    the CPU to the runner), and the CPU the process spent per command meanwhile."""
     commits: list[tuple[float, int]] = []
     published: dict[str, list[tuple[int, float]]] = {}
 
@@ -307,14 +322,16 @@ async def lag_samples(store: EventStore, shop: Shop, seconds: float) -> dict[str
         async with side.hub.subscribe() as updates:
             recorder = asyncio.create_task(record(updates))
             started, tasks = time.perf_counter(), []
+            cpu_started = time.process_time()
             for index in range(int(seconds * LAG_RATE)):
                 await asyncio.sleep(max(0.0, started + index / LAG_RATE - time.perf_counter()))
                 tasks.append(asyncio.create_task(command()))
             await asyncio.gather(*tasks)
             last = max(position for _, position in commits)
             await side.waiter.wait_for(last, timeout=60)
+            cpu = (time.process_time() - cpu_started) / len(commits)
             recorder.cancel()
-    return {name: _delays(commits, seen) for name, seen in published.items()}
+    return LagRun({name: _delays(commits, seen) for name, seen in published.items()}, cpu)
 
 
 def _delays(commits: list[tuple[float, int]], published: list[tuple[int, float]]) -> list[float]:
@@ -429,7 +446,8 @@ async def measure(backend: str, options: argparse.Namespace) -> tuple[list[str],
                 rebuild.setdefault(name, []).append(rate)
             for name, rate in (await catch_up_rates(store, shop, options.catch_up)).items():
                 catch_up.setdefault(name, []).append(rate)
-            for name, delays in (await lag_samples(store, shop, options.lag_seconds)).items():
+            lagged = await lag_run(store, shop, options.lag_seconds)
+            for name, delays in lagged.delays.items():
                 lag.setdefault(name, []).append((percentile(delays, 0.5), percentile(delays, 0.99)))
             print(
                 f"  baseline {baseline[-1]:,.0f}/s; rebuild "
@@ -505,6 +523,7 @@ async def suite_figures(
         raw_reads: list[float] = []
         rebuilds: dict[str, list[float]] = {name: [] for name in side.runner.names}
         lag: dict[str, list[tuple[float, float]]] = {name: [] for name in side.runner.names}
+        lag_cpu: list[float] = []
         for repeat in range(1, repeats + 1):
             if rebuild:
                 baseline.append(await baseline_rate(store, REBUILD_BATCH))
@@ -512,7 +531,9 @@ async def suite_figures(
                 for name, rate in (await rebuild_rates(side)).items():
                     rebuilds[name].append(rate)
             if lag_seconds is not None:
-                for name, delays in (await lag_samples(store, shop, lag_seconds)).items():
+                lagged = await lag_run(store, shop, lag_seconds)
+                lag_cpu.append(lagged.cpu_per_command * 1000)
+                for name, delays in lagged.delays.items():
                     lag[name].append((percentile(delays, 0.5), percentile(delays, 0.99)))
             print(
                 f"  {backend} projections [{repeat}/{repeats}]: baseline "
@@ -523,7 +544,8 @@ async def suite_figures(
                     f"; {n} lag p50 {v[-1][0] * 1000:.1f} ms p99 {v[-1][1] * 1000:.1f} ms"
                     for n, v in lag.items()
                     if v
-                ),
+                )
+                + "".join(f"; CPU {c:.2f} ms per command" for c in lag_cpu[-1:]),
                 file=sys.stderr,
             )
     figures = []
@@ -553,6 +575,19 @@ async def suite_figures(
                 runs=[peak],
                 target="< 500 MB",
                 met=peak < 500,
+            )
+        )
+    if lag_cpu:
+        figures.append(
+            Figure(
+                name=f"CPU of the process per command at {LAG_RATE}/s (appends, runner, hub)",
+                backend=backend,
+                unit="ms",
+                runs=lag_cpu,
+                notes=[
+                    f"lag ({backend}): the CPU figure is the bench process's (one core), "
+                    "which appends and runs both projections; PostgreSQL's is apart"
+                ],
             )
         )
     for name, pairs in lag.items():

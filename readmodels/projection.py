@@ -33,6 +33,12 @@ class Projection(Protocol):
     through the connection it is given. It never commits: the runner commits its rows and
     its checkpoint together, so a crash can neither skip nor repeat an event. It raises on
     an event it cannot apply, and then nothing of the batch is kept.
+
+    On PostgreSQL the runner holds back what `apply` writes through readmodels.sql.upsert
+    and sends it with the checkpoint in one statement; readmodels.sql.rows_by_key then
+    reads outside any transaction, the checkpoint's revision vouching for what it read
+    (readmodels/held_rows.py). Any other statement on the connection begins a transaction,
+    which the runner commits with that statement.
     """
 
     name: str

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql import ColumnElement
 
 from eventstore.database import UtcDateTime
+from readmodels.held_rows import Upsert, held
 
 # Alembic (migrations/versions/0002_read_models.py) creates these tables; this metadata
 # only describes them to queries and projections.
@@ -64,7 +65,14 @@ async def rows_by_key(
     # cost more client time than the projection's fold (SQLAlchemy's codecs on the
     # driver connection still decode JSON, and asyncpg gives aware UTC times)
     statement = f"SELECT * FROM {table.name} WHERE {key.name} = ANY($1::{_pg_type(key)}[])"
-    return list(await (await _driver(conn)).fetch(statement, values))
+    batch = held(conn)
+    if batch is None:
+        return list(await (await driver_of(conn)).fetch(statement, values))
+    found, missing = batch.cache.lookup(table, key, values)
+    if missing:
+        # outside any transaction: the batch's one statement checks the checkpoint
+        found.extend(await (await driver_of(conn, begin=False)).fetch(statement, missing))
+    return found
 
 
 async def upsert(
@@ -79,8 +87,13 @@ async def upsert(
     No two rows may have the same key."""
     if not rows:
         return
+    batch = held(conn)
+    if batch is not None:
+        batch.upserts.append(Upsert(table, rows, tuple(key), update))
+        return
     if conn.dialect.name == "postgresql":
-        await _pg_upsert(conn, table, rows, key, update)
+        statement, arguments = pg_upsert(conn.dialect, Upsert(table, rows, tuple(key), update))
+        await (await driver_of(conn)).execute(statement, *arguments)
         return
     # one executemany: one hop to aiosqlite's thread for the whole batch
     statement = dialect_insert(conn, table)
@@ -113,7 +126,7 @@ async def insert_new(
             record[index] = convert(record[index])
         records.append(record)
     if conn.dialect.name == "postgresql":
-        driver = await _driver(conn)
+        driver = await driver_of(conn)
         await driver.copy_records_to_table(table.name, records=records, columns=list(columns))
         return
     names = ", ".join(f'"{name}"' for name in columns)
@@ -156,17 +169,16 @@ def _json_or_none(value: Any) -> str | None:
     return None if value is None else json.dumps(value)
 
 
-async def _pg_upsert(
-    conn: AsyncConnection,
-    table: Table,
-    rows: Sequence[Row],
-    key: Sequence[str],
-    update: Update | None,
-) -> None:
-    """One INSERT ... SELECT FROM unnest(one array per column) ON CONFLICT: the rows
-    travel as a few binary arrays, and the server plans and runs one statement."""
-    names = list(rows[0])
-    statement = _pg_upsert_sql(conn.dialect, table, tuple(names), tuple(key), update)
+def pg_upsert(
+    dialect: Dialect, upsert: Upsert, first: int = 1, gate: str = ""
+) -> tuple[str, list[Any]]:
+    """One INSERT ... SELECT FROM unnest(one array per column) ON CONFLICT, and its
+    arguments: the rows travel as a few binary arrays, and the server plans and runs one
+    statement. Its parameters are numbered from `first`; `gate`, a condition, keeps the
+    rows out unless it holds (a WHERE of the SELECT)."""
+    rows, table = upsert.rows, upsert.table
+    names = tuple(rows[0])
+    statement = _pg_upsert_sql(dialect, table, names, upsert.key, upsert.update, first, gate)
     dumps = json.dumps
     arrays = []
     for name in names:
@@ -174,10 +186,12 @@ async def _pg_upsert(
         if isinstance(table.c[name].type, JSON):
             values = [None if value is None else dumps(value) for value in values]
         arrays.append(values)
-    await (await _driver(conn)).execute(statement, *arrays)
+    return statement, arrays
 
 
-_pg_statements: dict[tuple[str, tuple[str, ...], tuple[str, ...], Update | None], str] = {}
+_pg_statements: dict[
+    tuple[str, tuple[str, ...], tuple[str, ...], Update | None, int, str], str
+] = {}
 
 
 def _pg_upsert_sql(
@@ -186,8 +200,10 @@ def _pg_upsert_sql(
     names: tuple[str, ...],
     key: tuple[str, ...],
     update: Update | None,
+    first: int,
+    gate: str,
 ) -> str:
-    cached = (table.name, names, key, update)
+    cached = (table.name, names, key, update, first, gate)
     if cached not in _pg_statements:
         if update is None:
             assignments = [f"{name} = EXCLUDED.{name}" for name in names if name not in key]
@@ -198,15 +214,16 @@ def _pg_upsert_sql(
                 for name, expression in update(excluded).items()
             ]
         parameters = ", ".join(
-            f"${n}::{_pg_array_type(table.c[name])}" for n, name in enumerate(names, start=1)
+            f"${n}::{_pg_array_type(table.c[name])}" for n, name in enumerate(names, start=first)
         )
         selected = ", ".join(
             f"u.{name}::json" if isinstance(table.c[name].type, JSON) else f"u.{name}"
             for name in names
         )
+        where = f" WHERE {gate}" if gate else ""
         _pg_statements[cached] = (
             f"INSERT INTO {table.name} ({', '.join(names)}) "
-            f"SELECT {selected} FROM unnest({parameters}) AS u({', '.join(names)}) "
+            f"SELECT {selected} FROM unnest({parameters}) AS u({', '.join(names)}){where} "
             f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {', '.join(assignments)}"
         )
     return _pg_statements[cached]
@@ -232,12 +249,13 @@ def _pg_array_type(column: Column[Any]) -> str:
     return "text[]" if isinstance(column.type, JSON) else f"{_pg_type(column)}[]"
 
 
-async def _driver(conn: AsyncConnection) -> Any:
-    """The asyncpg connection under `conn`, in its transaction."""
+async def driver_of(conn: AsyncConnection, begin: bool = True) -> Any:
+    """The asyncpg connection under `conn`, in its transaction (begun here unless `begin`
+    is False: then a statement outside one commits on its own)."""
     raw = await conn.get_raw_connection()
     driver = raw.driver_connection
     assert driver is not None, "a checked-out connection has its driver's"
-    if not driver.is_in_transaction():
+    if begin and not driver.is_in_transaction():
         # SQLAlchemy's asyncpg adapter sends BEGIN with its first statement only: a
         # statement sent past it before then would commit on its own. Its own way of
         # beginning saves the round trip of a statement sent only to begin.

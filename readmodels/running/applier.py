@@ -12,9 +12,12 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from eventstore import EventStore, LoggedEvent
+from readmodels import held_rows, sql
 from readmodels.projection import Projection
 from readmodels.results import ProjectionState, ProjectionStatus
 from readmodels.running import deferred_indexes
+from readmodels.running.batch_statement import batch_statement
+from readmodels.running.log_reads import LogReads
 from readmodels.running.observation import ProjectionObserver
 from readmodels.status import checkpoints
 from readmodels.status.status_hub import StatusHub
@@ -54,7 +57,9 @@ class ProjectionApplier:
         retry: RetryPolicy,
         head: Callable[[], int],
         observer: ProjectionObserver | None = None,
+        reads: LogReads | None = None,
     ) -> None:
+        """`reads`: shared with the runner's other appliers (by default, its own)."""
         self.projection = projection
         self.lock = asyncio.Lock()
         self._store = store
@@ -62,7 +67,10 @@ class ProjectionApplier:
         self._retry = retry
         self._head = head
         self._observer = observer
+        self._reads = reads or LogReads(store, generation=lambda: 0)
         self._row: checkpoints.Checkpoint | None = None
+        # the rows this worker last wrote (PostgreSQL): a batch reads them without a round trip
+        self._rows = held_rows.RowCache()
         # the revision a transaction of this worker is committing (0: none)
         self._committing = 0
 
@@ -109,15 +117,13 @@ class ProjectionApplier:
     ) -> bool:
         """Apply batches until the log is exhausted (up to its safe horizon); False if the
         projection failed on an event. The next batch is read while one is applied."""
-        reading = asyncio.ensure_future(self._store.read_log(self.position, batch_size))
+        reading = self._reads.read(self.position, batch_size)
         try:
             while True:
                 events = await reading
                 full = len(events) == batch_size
                 if full:
-                    reading = asyncio.ensure_future(
-                        self._store.read_log(events[-1].position, batch_size)
-                    )
+                    reading = self._reads.read(events[-1].position, batch_size)
                 if events and not await self._apply(events, caught_up=not full):
                     return False
                 if not events and self._loaded.state == ProjectionState.REBUILDING:
@@ -128,7 +134,7 @@ class ProjectionApplier:
                     return True
                 if events and self.position != events[-1].position:  # overtaken: read again
                     drop_read_ahead(reading)
-                    reading = asyncio.ensure_future(self._store.read_log(self.position, batch_size))
+                    reading = self._reads.read(self.position, batch_size)
         finally:
             drop_read_ahead(reading)
 
@@ -196,20 +202,13 @@ class ProjectionApplier:
         at = self.position
         handled = [event for event in events if event.event_type in self.projection.handles]
         try:
-            async with self._store.write_transaction() as conn:
-                if handled:
-                    await self.projection.apply(conn, handled)
-                # Last, like the reset after the TRUNCATE in a rebuild: both take the
-                # tables before the checkpoint row, so the two cannot deadlock.
-                row = await checkpoints.advance(
-                    conn, self.projection.name, at, events[-1].position, caught_up
-                )
-                if row is None:
-                    raise Overtaken(self.projection.name)
-                # a switch may have left the position where it was, with other tables
-                if row.version != self.projection.version:
-                    raise OtherVersionLive(self.projection.name)
-                self._committing = row.revision
+            # A batch that ends a rebuild keeps the transaction: leaving REBUILDING creates
+            # the deferred indexes (migration 0004's trigger), which PostgreSQL refuses in
+            # a statement that is still writing their table.
+            if self._store.is_postgres and self._loaded.state != ProjectionState.REBUILDING:
+                row = await self._commit_statement(handled, events[-1].position, caught_up)
+            else:
+                row = await self._commit_transaction(handled, at, events[-1].position, caught_up)
         except Exception:
             # a rebuild elsewhere may have emptied the tables under this batch
             await self.load()
@@ -220,6 +219,58 @@ class ProjectionApplier:
         finally:
             self._committing = 0
         self._changed(row)
+
+    async def _commit_statement(
+        self, handled: Sequence[LoggedEvent], to: int, caught_up: bool
+    ) -> checkpoints.Checkpoint:
+        """PostgreSQL: the projection reads its rows outside any transaction, and its
+        upserts go with the checkpoint in one statement (batch_statement.py), guarded by
+        the checkpoint's revision: any change since it was read, by anyone, overtakes it."""
+        name, revision = self.projection.name, int(self._loaded.revision)
+        async with self._store.engine.connect() as conn:
+            with held_rows.hold(conn, self._rows.valid_at(revision)) as batch:
+                if handled:
+                    await self.projection.apply(conn, handled)
+            statement, arguments = batch_statement(
+                conn.dialect,
+                batch.upserts,
+                name,
+                revision=revision,
+                version=self.projection.version,
+                to=to,
+                caught_up=caught_up,
+            )
+            self._committing = revision + 1
+            driver = await sql.driver_of(conn, begin=False)
+            row: checkpoints.CheckpointRecord | None = await driver.fetchrow(
+                statement, *arguments, record_class=checkpoints.CheckpointRecord
+            )
+            if row is None:
+                raise Overtaken(name)  # nothing written; a transaction of its own rolls back
+            # a projection that wrote by itself (not by upsert) began a transaction, and
+            # its rows may differ from those kept
+            wrote_by_itself = conn.in_transaction()
+            await conn.commit()
+        if not wrote_by_itself:
+            self._rows.committed(batch.upserts, int(row.revision))
+        return row
+
+    async def _commit_transaction(
+        self, handled: Sequence[LoggedEvent], at: int, to: int, caught_up: bool
+    ) -> checkpoints.Checkpoint:
+        async with self._store.write_transaction() as conn:
+            if handled:
+                await self.projection.apply(conn, handled)
+            # Last, like the reset after the TRUNCATE in a rebuild: both take the
+            # tables before the checkpoint row, so the two cannot deadlock.
+            row = await checkpoints.advance(conn, self.projection.name, at, to, caught_up)
+            if row is None:
+                raise Overtaken(self.projection.name)
+            # a switch may have left the position where it was, with other tables
+            if row.version != self.projection.version:
+                raise OtherVersionLive(self.projection.name)
+            self._committing = row.revision
+        return row
 
     async def _fail(self, event: LoggedEvent, error: Exception) -> None:
         message = (

@@ -32,6 +32,7 @@ from readmodels.running.applier import (
 )
 from readmodels.running.bulk_replay import WINDOW, bulk_replay
 from readmodels.running.leases import AdvisoryLockLeases, Lease, Leases, SoleProcessLeases
+from readmodels.running.log_reads import LogReads
 from readmodels.running.observation import ProjectionObserver
 from readmodels.running.rebuild import (
     ProgressCallback,
@@ -77,6 +78,7 @@ class ProjectionRunner:
         self._rebuild_window = rebuild_window
         self._safety_interval = safety_interval
         self._retry = retry or RetryPolicy()
+        reads = LogReads(store, generation=lambda: self._appends.generation)
         self._workers = {
             projection.name: ProjectionApplier(
                 store,
@@ -85,6 +87,7 @@ class ProjectionRunner:
                 self._retry,
                 head=lambda: self._appends.latest,
                 observer=observer,
+                reads=reads,
             )
             for projection in projections
         }

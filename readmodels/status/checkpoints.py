@@ -13,10 +13,12 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Dialect,
     Integer,
     String,
     Table,
@@ -63,7 +65,19 @@ CHECKPOINT_CHANNEL = "cqrs_orders_projected"
 # a NOTIFY payload is limited to 8000 bytes; the full error stays in the table
 NOTIFIED_ERROR_CHARS = 2000
 
-Checkpoint = Row[Any]  # a row of projection_checkpoints
+
+class CheckpointRecord(asyncpg.Record):  # type: ignore[misc]  # asyncpg has no types
+    """A row of projection_checkpoints as the driver returns it (a batch's one statement),
+    read by attribute like SQLAlchemy's rows."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+Checkpoint = Row[Any] | CheckpointRecord  # a row of projection_checkpoints
 
 
 async def ensure(conn: AsyncConnection, names: Iterable[str], version: int = 1) -> None:
@@ -139,6 +153,40 @@ async def advance(
     """Move past a batch just applied. A rebuild stays REBUILDING until it is caught up;
     any success clears FAILED."""
     return await _swap(conn, "advance", name, at, to=to, caught_up=caught_up)
+
+
+def pg_advance(
+    dialect: Dialect, name: str, revision: int, version: int, to: int, caught_up: bool
+) -> tuple[str, list[Any]]:
+    """`advance` as PostgreSQL text and its arguments ($1...), guarded by the revision and
+    the version rather than the position: for a batch's one statement (running/
+    batch_statement.py), whose rows were read before it, outside any transaction. Every
+    change of the row bumps its revision, so while the revision is the one last seen, the
+    rows read are those of this checkpoint; a position could have been left and reached
+    again by a rebuild meanwhile."""
+    compiled = _pg_guarded_advance(dialect)
+    values = {
+        "to": to,
+        "caught_up": caught_up,
+        "now": datetime.now(UTC),
+        "checkpoint": name,
+        "revision": revision,
+        "version": version,
+    }
+    arguments = [
+        values[key] if key in values else compiled.binds[key].effective_value
+        for key in compiled.positiontup or ()
+    ]
+    return compiled.string, arguments
+
+
+@functools.cache
+def _pg_guarded_advance(dialect: Dialect) -> Any:
+    statement = _swap_statement("advance", True, False).where(
+        _c.revision == bindparam("revision", type_=BigInteger),
+        _c.version == bindparam("version", type_=Integer),
+    )
+    return statement.compile(dialect=dialect)
 
 
 async def settle(conn: AsyncConnection, name: str, at: int) -> Checkpoint | None:
