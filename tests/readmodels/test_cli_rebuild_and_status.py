@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 from decimal import Decimal
 from pathlib import Path
 
@@ -28,8 +29,16 @@ def parser() -> argparse.ArgumentParser:
 
 
 async def run(*argv: str) -> int:
-    """The command as `cqrs-orders` runs it, refusals included, on an event loop of its own."""
-    return await asyncio.to_thread(main, list(argv))
+    """The command as `cqrs-orders` runs it, refusals included, on an event loop of its own.
+    The command configures logging for its process: the root logger's handlers are put
+    back after it, or later tests would log to this test's closed capture of stderr."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        return await asyncio.to_thread(main, list(argv))
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
 
 
 @pytest.fixture

@@ -41,12 +41,12 @@ async def start(connection: ClientConnection, protocol: str, operation_id: str) 
 
 
 async def refusal(connection: ClientConnection, operation_id: str) -> dict[str, Any]:
-    """The first error of the operation's first message (past graphql-ws's keep-alives)."""
+    """The first error of the operation's first message (past the others' updates and
+    graphql-ws's keep-alives)."""
     async with asyncio.timeout(WAIT_SECONDS):
         message = json.loads(await connection.recv())
-        while message["type"] == "ka":
+        while message.get("id") != operation_id:
             message = json.loads(await connection.recv())
-    assert message["id"] == operation_id, message
     error: dict[str, Any] = message["payload"]["errors"][0]
     return error
 
