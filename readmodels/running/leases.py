@@ -142,7 +142,13 @@ class _AdvisoryLease:
         self._heartbeat = asyncio.create_task(self._beat(), name=f"lease-{name}")
 
     async def release(self) -> None:
-        await cancel_and_wait([self._heartbeat])
+        try:
+            await cancel_and_wait([self._heartbeat])
+        except BaseException:
+            # cancelled while the heartbeat ends (its runner closing as it lets go): the
+            # session must end all the same, or the lock stays held and the socket open
+            self._connection.terminate()
+            raise
         # ending the session frees the lock, and the next waiter gets it at once
         await _close(self._connection)
 
