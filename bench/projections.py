@@ -32,6 +32,7 @@ import asyncio
 import bisect
 import contextlib
 import dataclasses
+import gc
 import os
 import random
 import resource
@@ -79,6 +80,7 @@ from readmodels import (
     SortOrder,
     default_projections,
 )
+from schema import collector
 
 REBUILD_BATCH = 2000  # the runner's default rebuild batch
 SHM = Path("/dev/shm")
@@ -316,7 +318,7 @@ async def lag_run(store: EventStore, shop: Shop, seconds: float) -> LagRun:
         async for status in updates:
             published.setdefault(status.name, []).append((status.position, time.perf_counter()))
 
-    async with ReadSide.create(store) as side:
+    async with ReadSide.create(store) as side, settled_collector():
         # what was appended before is no part of the measure: catch up with it first
         await side.waiter.wait_for(await store.head_position(), timeout=60)
         async with side.hub.subscribe() as updates:
@@ -332,6 +334,20 @@ async def lag_run(store: EventStore, shop: Shop, seconds: float) -> LagRun:
             cpu = (time.process_time() - cpu_started) / len(commits)
             recorder.cancel()
     return LagRun({name: _delays(commits, seen) for name, seen in published.items()}, cpu)
+
+
+@contextlib.asynccontextmanager
+async def settled_collector() -> AsyncIterator[None]:
+    """The garbage collector as a serving process or projection worker settles it
+    (schema/collector.py), for the window measured; the bench's other sections run after
+    with Python's defaults again."""
+    thresholds = gc.get_threshold()
+    collector.settle()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
 
 
 def _delays(commits: list[tuple[float, int]], published: list[tuple[int, float]]) -> list[float]:

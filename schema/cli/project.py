@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from readmodels import Projection, ReadSide, default_projections
+from schema import collector
 from schema.bootstrap import Purpose, open_database
 from schema.observability import Observability, ReadingSources
 from schema.observability.metrics_server import metrics_server
@@ -86,6 +87,9 @@ async def run_projections(
             else metrics_server(observability, sources, metrics_host, metrics_port)
         )
         await side.start()
+        # as a serving process does (schema/app.py): a full collection of the default pace
+        # stopped this runner's loop for 30 to 115 ms (docs/benchmarks.md, lag)
+        collector.settle()
         log.info("projection worker up for %s", ", ".join(p.name for p in projections))
         try:
             async with signals:
