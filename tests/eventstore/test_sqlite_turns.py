@@ -13,11 +13,10 @@ from uuid import uuid4
 import pytest
 from sqlalchemy import text
 
-from eventstore import EventStore, NewEvent, create_engine
-from eventstore.database.sqlite_writer import SqliteWriter
-from eventstore.sqlite import SqliteLog
+from eventstore import EventStore, create_engine
 from migrations import upgrade
 from tests.conftest import sqlite_url
+from tests.eventstore.test_sqlite_writer import new, writer_of
 
 # PRAGMA synchronous's answers
 NORMAL, FULL = 1, 2
@@ -33,16 +32,6 @@ async def store(tmp_path: Path) -> AsyncIterator[EventStore]:
     yield store
     await store.close()
     await engine.dispose()
-
-
-def writer_of(store: EventStore) -> SqliteWriter:
-    log = store._log
-    assert isinstance(log, SqliteLog)
-    return log.writer
-
-
-def new() -> NewEvent:
-    return NewEvent(event_type="Thing", schema_version=1, data={})
 
 
 async def notes(store: EventStore) -> list[str]:

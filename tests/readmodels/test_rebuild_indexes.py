@@ -43,6 +43,23 @@ def idle_side(store: EventStore, **runner: int) -> ReadSide:
     return ReadSide.create(store, safety_interval=NO_SAFETY_NET, retry=QUICK_RETRY, **runner)
 
 
+class Crash(Exception):
+    pass
+
+
+async def crashed_mid_rebuild(store: EventStore) -> ReadSide:
+    """A rebuild of order_views stopped by an exception after its first window of 10
+    events has committed; the read side it ran on."""
+
+    def crash(_: object) -> None:
+        raise Crash
+
+    crashing = idle_side(store, rebuild_batch_size=10, rebuild_window=10)
+    with pytest.raises(Crash):
+        await crashing.runner.rebuild("order_views", crash)
+    return crashing
+
+
 async def test_each_rebuild_ends_with_the_indexes_of_the_migrations(pg_store: EventStore) -> None:
     await some_orders(pg_store, 30)
     side = idle_side(pg_store)
@@ -63,15 +80,7 @@ async def test_a_crash_mid_rebuild_is_repaired_by_the_next_runner(pg_store: Even
     migrated = await indexes(pg_store)
     tables = await read_tables(pg_store)
 
-    class Crash(Exception):
-        pass
-
-    def crash(_: object) -> None:
-        raise Crash
-
-    crashing = idle_side(pg_store, rebuild_batch_size=10, rebuild_window=10)
-    with pytest.raises(Crash):  # after its first batch has committed
-        await crashing.runner.rebuild("order_views", crash)
+    crashing = await crashed_mid_rebuild(pg_store)
     status = crashing.runner.status("order_views")
     assert status.state is ProjectionState.REBUILDING and status.position > 0
     assert "ix_order_views_search" not in await indexes(pg_store)

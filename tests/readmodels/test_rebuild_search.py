@@ -16,8 +16,9 @@ from handlers.handler import register_order_handlers
 from migrations import upgrade
 from readmodels import ProjectionState, ReadSide, SearchOrders
 from tests.conftest import sqlite_url
-from tests.readmodels.conftest import NO_SAFETY_NET, QUICK_RETRY, address, create_order, line
+from tests.readmodels.conftest import address, create_order, line
 from tests.readmodels.test_rebuild import read_tables
+from tests.readmodels.test_rebuild_indexes import crashed_mid_rebuild, deferred, idle_side
 
 ORDERS = 30
 
@@ -43,12 +44,6 @@ async def some_orders(store: EventStore) -> None:
         )
 
 
-async def deferred(store: EventStore) -> list[str]:
-    async with store.engine.connect() as conn:
-        names = await conn.execute(text("SELECT index_name FROM deferred_indexes"))
-        return list(names.scalars())
-
-
 async def search_index_is_whole(store: EventStore) -> bool:
     """FTS5's own check that the index holds exactly the rows of order_views."""
     async with store.engine.begin() as conn:
@@ -60,10 +55,6 @@ async def search_index_is_whole(store: EventStore) -> bool:
 
 async def lisbon_orders(side: ReadSide) -> int:
     return (await side.bus.ask(SearchOrders(query="lisbon", page_size=100))).value.total
-
-
-def idle_side(store: EventStore, **runner: int) -> ReadSide:
-    return ReadSide.create(store, safety_interval=NO_SAFETY_NET, retry=QUICK_RETRY, **runner)
 
 
 async def test_a_rebuild_ends_with_every_order_searchable(sqlite_store: EventStore) -> None:
@@ -87,15 +78,7 @@ async def test_a_crash_mid_rebuild_is_repaired_by_the_next_runner(
     await idle_side(sqlite_store).runner.catch_up()
     tables = await read_tables(sqlite_store)
 
-    class Crash(Exception):
-        pass
-
-    def crash(_: object) -> None:
-        raise Crash
-
-    crashing = idle_side(sqlite_store, rebuild_batch_size=10, rebuild_window=10)
-    with pytest.raises(Crash):  # after its first window has committed
-        await crashing.runner.rebuild("order_views", crash)
+    crashing = await crashed_mid_rebuild(sqlite_store)
     status = crashing.runner.status("order_views")
     assert status.state is ProjectionState.REBUILDING and status.position > 0
     assert await deferred(sqlite_store) == ["order_search"]
