@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Protocol
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Protocol, TypeVar
 from uuid import UUID
 
 from sqlalchemy import Table
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from eventstore import LoggedEvent
 from handlers.events import (
@@ -56,11 +57,41 @@ class Projection(Protocol):
 
     async def apply(self, conn: AsyncConnection, events: Sequence[LoggedEvent]) -> None: ...
 
-    async def replay_window(self, conn: AsyncConnection, events: Sequence[LoggedEvent]) -> None:
-        """`apply` for a rebuild (running/bulk_replay.py): the tables hold only what the
-        windows before this one wrote, so an order first created here is a new row,
-        written once. Raises on a row that is already there."""
+    def replay(self) -> Replay:
+        """`apply` for a rebuild (running/bulk_replay.py): a fold of the log, a large window
+        at a time, into tables that hold only what the windows before wrote."""
         ...
+
+
+# What writes a folded window's rows through the connection it is given (never committing).
+WindowWrite = Callable[[AsyncConnection], Awaitable[None]]
+
+
+class Replay(Protocol):
+    """A rebuild's fold, window after window. While one window's rows are written, the next
+    window is folded: so the fold keeps what the last window made of the orders it touched,
+    which may not be committed yet, and reads older orders back through `engine`."""
+
+    async def fold(self, engine: AsyncEngine, events: Sequence[LoggedEvent]) -> WindowWrite:
+        """The window's rows, ready to be written: an order first created in the window is
+        a new row, written once (raising if it is already there). Raises on an event it
+        cannot apply."""
+        ...
+
+
+# Events a rebuild's fold handles between two turns of the event loop: the window written
+# meanwhile needs the loop for its round trips and the COPY of its rows.
+TURN = 500
+
+_Item = TypeVar("_Item")
+
+
+async def in_turns(items: Sequence[_Item]) -> AsyncIterator[Sequence[_Item]]:
+    """`items` a turn's worth at a time, letting the loop run between them."""
+    for start in range(0, len(items), TURN):
+        if start:
+            await asyncio.sleep(0)
+        yield items[start : start + TURN]
 
 
 def decoded(events: Sequence[LoggedEvent]) -> list[tuple[LoggedEvent, OrderEvent]]:
@@ -87,3 +118,11 @@ def created_and_earlier(
         else:
             earlier[order_id] = None
     return created, earlier
+
+
+async def decoded_in_turns(events: Sequence[LoggedEvent]) -> list[tuple[LoggedEvent, OrderEvent]]:
+    """`decoded` for a rebuild's fold, letting the loop run between turns."""
+    batch: list[tuple[LoggedEvent, OrderEvent]] = []
+    async for part in in_turns(events):
+        batch.extend(decoded(part))
+    return batch

@@ -24,6 +24,9 @@ class ProjectionState(enum.StrEnum):
     FAILED = "FAILED"
 
 
+_NO_MONEY = Decimal("0.00")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderView:
     """One order as the order_views table holds it (also the projection's fold state)."""
@@ -49,7 +52,7 @@ class OrderView:
 
     @property
     def total_amount(self) -> Decimal:
-        return sum((line.line_total for line in self.items), Decimal("0.00"))
+        return sum((line.line_total for line in self.items), _NO_MONEY)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

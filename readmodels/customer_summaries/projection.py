@@ -62,9 +62,9 @@ class CustomerSummariesProjection:
             update=self._added_to_summary,
         )
 
-    async def replay_window(self, conn: AsyncConnection, events: Sequence[LoggedEvent]) -> None:
-        await bulk.replay_window(
-            conn, self.customer_summaries, self.customer_orders, self._added_to_summary, events
+    def replay(self) -> bulk.CustomerSummariesReplay:
+        return bulk.CustomerSummariesReplay(
+            self.customer_summaries, self.customer_orders, self._added_to_summary
         )
 
 

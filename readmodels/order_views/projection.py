@@ -49,5 +49,5 @@ class OrderViewsProjection:
             conn, order_views, [row_of(views[order_id]) for order_id in touched], key=["order_id"]
         )
 
-    async def replay_window(self, conn: AsyncConnection, events: Sequence[LoggedEvent]) -> None:
-        await bulk.replay_window(conn, self.order_views, events)
+    def replay(self) -> bulk.OrderViewsReplay:
+        return bulk.OrderViewsReplay(self.order_views)

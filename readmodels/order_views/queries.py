@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
@@ -123,9 +122,7 @@ _PG_SCOPED_BY_ID = str(_SCOPED_BY_ID.compile(dialect=asyncpg_dialect()))  # type
 
 
 def _view_of_record(record: Record) -> OrderView:
-    row = dict(record.items())
-    row["items"] = json.loads(row["items"])  # bare asyncpg returns JSON as its text
-    return view_from(row)
+    return view_from(dict(record.items()))
 
 
 class OrderQueries:

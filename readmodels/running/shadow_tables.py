@@ -87,11 +87,22 @@ async def drop(conn: AsyncConnection, tables: Sequence[Table]) -> None:
         await conn.execute(text(f'DROP TABLE IF EXISTS "{table.name}"'))
 
 
+# For the transaction only, and never lowering what an operator configured: the trigram
+# index of order_views builds in 1.4 s instead of 2.0 s with 256 MB rather than the
+# default 64 MB (100,000 events).
+_RAISE_INDEX_MEMORY = text("""
+SELECT set_config('maintenance_work_mem', '256MB', true)
+WHERE pg_size_bytes(current_setting('maintenance_work_mem')) < pg_size_bytes('256MB')
+""")
+
+
 async def index_shadows(conn: AsyncConnection, pairs: Sequence[TablePair], suffix: str) -> None:
     """PostgreSQL: build the live tables' secondary indexes on the shadow tables, named
     with the suffix until the switch; those a build before a crash made are kept."""
     if conn.dialect.name != "postgresql":
         return
+    # as the trigger that builds a rebuild's set-aside indexes does (migration 0011)
+    await conn.execute(_RAISE_INDEX_MEMORY)
     for pair in pairs:
         existing = {row[0] for row in await conn.execute(_PG_INDEXES, {"table": pair.shadow.name})}
         rows = await conn.execute(_PG_SECONDARY_INDEXES, {"table": pair.live.name})

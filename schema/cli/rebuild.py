@@ -19,6 +19,7 @@ from readmodels import (
     RebuildProgress,
     ShadowBuildFailed,
 )
+from schema import collector
 from schema.bootstrap import Purpose, open_database
 from schema.cli.progress import Progress
 from schema.settings import Settings
@@ -59,6 +60,9 @@ async def run(arguments: argparse.Namespace) -> int:
         # no runner here; when a running process holds a projection, that one replays it,
         # and its progress arrives through the checkpoint feed
         await side.start(projections=False)
+        # as the service's processes do (schema/app.py, cli/project.py): the collector's
+        # collections of the default pace cost a rebuild a quarter of its CPU
+        collector.settle()
         rebuild = _rebuild_in_place if arguments.in_place else _rebuild_in_shadow
         healthy = [
             await rebuild(side, store, name)

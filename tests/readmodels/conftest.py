@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -11,8 +11,9 @@ from uuid import UUID
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from eventstore import EventStore, create_engine
+from eventstore import EventStore, LoggedEvent, create_engine
 from handlers.actor import SYSTEM
 from handlers.bus import CommandBus
 from handlers.commands import AddOrderItem, CancelOrder, CreateOrder, ShipOrder
@@ -20,6 +21,7 @@ from handlers.events import Address, OrderLine
 from handlers.handler import register_order_handlers
 from handlers.outcome import CommandOutcome
 from readmodels import OrderPage, ReadSide, RetryPolicy, SearchOrders
+from readmodels.projection import Replay, WindowWrite
 
 # Tests must never need the safety timer: an hour means a test passing proves the push path.
 NO_SAFETY_NET = 3600.0
@@ -167,3 +169,18 @@ async def catalog(bus: CommandBus, idle_side: ReadSide) -> Catalog:
     await bus.dispatch(CancelOrder(order_id=ids["o3"], reason="late"), SYSTEM)
     await idle_side.runner.catch_up()
     return Catalog(idle_side, ids)
+
+
+class BeforeEachWindow:
+    """A rebuild's replay that awaits `before` with each window's events before it folds
+    them: a test's gate, or its failure."""
+
+    def __init__(
+        self, replay: Replay, before: Callable[[Sequence[LoggedEvent]], Awaitable[None]]
+    ) -> None:
+        self._replay = replay
+        self._before = before
+
+    async def fold(self, engine: AsyncEngine, events: Sequence[LoggedEvent]) -> WindowWrite:
+        await self._before(events)
+        return await self._replay.fold(engine, events)

@@ -11,17 +11,18 @@ import sys
 from collections.abc import Sequence
 from uuid import UUID
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from eventstore import EventStore, LoggedEvent
 from handlers.bus import CommandBus
 from readmodels import ReadSide
 from readmodels.order_views.projection import OrderViewsProjection
+from readmodels.projection import Replay, WindowWrite
 from readmodels.results import ProjectionState
 from readmodels.running.bulk_replay import bulk_replay
 from readmodels.status import checkpoints
 from tests.eventstore.log_by_hand import read_all
-from tests.readmodels.conftest import NO_SAFETY_NET, QUICK_RETRY
+from tests.readmodels.conftest import NO_SAFETY_NET, QUICK_RETRY, BeforeEachWindow
 from tests.readmodels.test_rebuild import as_folded, folded_from_streams, read_tables, writer
 
 WINDOW = 97  # many windows over the test's log, and many orders spanning two of them
@@ -108,9 +109,11 @@ class FailingAt(OrderViewsProjection):
         self._refuse(events)
         await super().apply(conn, events)
 
-    async def replay_window(self, conn: AsyncConnection, events: Sequence[LoggedEvent]) -> None:
+    def replay(self) -> Replay:
+        return BeforeEachWindow(super().replay(), self._refused)
+
+    async def _refused(self, events: Sequence[LoggedEvent]) -> None:
         self._refuse(events)
-        await super().replay_window(conn, events)
 
     def _refuse(self, events: Sequence[LoggedEvent]) -> None:
         if any(event.position == self.position for event in events):
@@ -135,3 +138,54 @@ async def test_an_event_the_replay_cannot_apply_stops_it_failed_after_all_before
     assert f"event at position {culprit} " in row.last_error
     applied = [view["last_position"] for view in (await read_tables(store))["order_views"]]
     assert applied and max(applied) < culprit
+
+
+class FailingWriteOnce(OrderViewsProjection):
+    """order_views whose rebuild's write of the window holding one position fails once,
+    after writing its rows (as a constraint checked at the end would)."""
+
+    def __init__(self, position: int) -> None:
+        super().__init__()
+        self.position = position
+        self.failed = False
+
+    def replay(self) -> Replay:
+        return _FailingWrite(super().replay(), self)
+
+
+class _FailingWrite:
+    def __init__(self, replay: Replay, owner: FailingWriteOnce) -> None:
+        self._replay = replay
+        self._owner = owner
+
+    async def fold(self, engine: AsyncEngine, events: Sequence[LoggedEvent]) -> WindowWrite:
+        write = await self._replay.fold(engine, events)
+        owner = self._owner
+        if owner.failed or all(event.position != owner.position for event in events):
+            return write
+
+        async def failing(conn: AsyncConnection) -> None:
+            owner.failed = True
+            await write(conn)
+            raise ValueError("the window's write failed")
+
+        return failing
+
+
+async def test_a_window_whose_write_fails_is_applied_one_event_at_a_time_and_the_rest_in_windows(
+    store: EventStore, bus: CommandBus
+) -> None:
+    orders, head = await settled_log(store, bus)
+    positions = [event.position for event in await read_all(store, 0, limit=100_000)]
+    views = FailingWriteOnce(positions[len(positions) // 3])
+    async with store.write_transaction() as conn:
+        await checkpoints.ensure(conn, [views.name])
+        await checkpoints.reset(conn, views.name)
+
+    # the window after it is folded while it is written: from rows it never committed
+    row = await bulk_replay(store, views, views.name, until=head, window=WINDOW)
+
+    assert views.failed
+    assert row.state == ProjectionState.REBUILDING.value and row.position == head
+    rebuilt = as_folded(await read_tables(store))["views"]
+    assert rebuilt == (await folded_from_streams(store, orders))["views"]

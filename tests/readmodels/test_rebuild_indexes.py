@@ -1,5 +1,6 @@
 """A rebuild on PostgreSQL drops its tables' secondary indexes and creates them again
-when it ends (migration 0004): whatever way it ends, and also after a crash mid-way."""
+when it ends (migration 0004): whatever way it ends, and also after a crash mid-way; with
+at least 256 MB of maintenance_work_mem (migration 0011)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from eventstore import EventStore
 from handlers.bus import CommandBus
 from handlers.handler import register_order_handlers
 from readmodels import ProjectionState, ReadSide
+from readmodels.running import shadow_tables
+from readmodels.status import checkpoints
 from tests.readmodels.conftest import NO_SAFETY_NET, QUICK_RETRY, create_order, line
 from tests.readmodels.test_rebuild import read_tables
 
@@ -113,3 +116,42 @@ async def test_a_rebuild_reset_again_before_it_ended_still_restores_them(
     await side.runner.rebuild("order_views")
     assert await indexes(pg_store) == migrated
     assert await deferred(pg_store) == []
+
+
+async def index_memory_after(store: EventStore, configured: str | None, ending: str) -> str:
+    """maintenance_work_mem in a transaction set to `configured` (the server's default if
+    None) once `ending` ran in it."""
+    async with store.engine.begin() as conn:
+        if configured is not None:
+            await conn.execute(text(f"SET LOCAL maintenance_work_mem = '{configured}'"))
+        await conn.execute(text(ending), {"name": "order_views"})
+        memory = (await conn.execute(text("SHOW maintenance_work_mem"))).scalar_one()
+        await conn.rollback()
+    return str(memory)
+
+
+# what fires migration 0004's trigger: a checkpoint leaving REBUILDING
+LEAVE_REBUILDING = "UPDATE projection_checkpoints SET state = 'RUNNING' WHERE name = :name"
+
+
+async def test_the_indexes_are_built_with_at_least_256_mb_never_less_than_configured(
+    pg_store: EventStore,
+) -> None:
+    async with pg_store.write_transaction() as conn:
+        await checkpoints.ensure(conn, ["order_views"])
+        await checkpoints.reset(conn, "order_views")
+
+    raised = await index_memory_after(pg_store, "64MB", LEAVE_REBUILDING)
+    kept = await index_memory_after(pg_store, "1GB", LEAVE_REBUILDING)
+
+    assert (raised, kept) == ("256MB", "1GB")
+
+
+async def test_a_shadow_build_indexes_with_at_least_256_mb(pg_store: EventStore) -> None:
+    async with pg_store.engine.begin() as conn:
+        await conn.execute(text("SET LOCAL maintenance_work_mem = '64MB'"))
+        await shadow_tables.index_shadows(conn, [], "_v2")
+        memory = (await conn.execute(text("SHOW maintenance_work_mem"))).scalar_one()
+        await conn.rollback()
+
+    assert memory == "256MB"

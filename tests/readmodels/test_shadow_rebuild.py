@@ -27,8 +27,9 @@ from readmodels import (
 )
 from readmodels.customer_summaries.projection import CustomerSummariesProjection
 from readmodels.order_views.projection import OrderViewsProjection
+from readmodels.projection import Replay
 from readmodels.status import checkpoints
-from tests.readmodels.conftest import NO_SAFETY_NET, QUICK_RETRY, create_order
+from tests.readmodels.conftest import NO_SAFETY_NET, QUICK_RETRY, BeforeEachWindow, create_order
 from tests.readmodels.test_rebuild import as_folded, folded_from_streams, read_tables, writer
 
 WRITERS = 1
@@ -141,10 +142,12 @@ class OrderViewsFailingInShadow(OrderViewsProjection):
             raise ValueError("the new fold cannot read this")
         await super().apply(conn, events)
 
-    async def replay_window(self, conn: AsyncConnection, events: Sequence[LoggedEvent]) -> None:
+    def replay(self) -> Replay:
+        return BeforeEachWindow(super().replay(), self._refuse)
+
+    async def _refuse(self, events: Sequence[LoggedEvent]) -> None:
         if self.fails:
             raise ValueError("the new fold cannot read this")
-        await super().replay_window(conn, events)
 
 
 async def columns(store: EventStore) -> list[str]:
