@@ -26,7 +26,6 @@ new cluster needs). An append holds at most 1024 events.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
@@ -34,6 +33,7 @@ from typing import Any
 from uuid import UUID
 
 import asyncpg
+import orjson
 from sqlalchemy import func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnClause
@@ -166,7 +166,9 @@ def append_arguments(
     command_id: UUID,
     fingerprint: str,
 ) -> tuple[Any, ...]:
-    """The parameters $1..$11 of APPEND."""
+    """The parameters $1..$11 of APPEND. The payloads' text is compact (no spaces), as on
+    SQLite: the json column keeps it as it is given, and every rebuild reads and parses it."""
+    dumps = orjson.dumps
     return (
         stream_id,
         stream_type,
@@ -174,8 +176,8 @@ def append_arguments(
         [e.event_id for e in new_events],
         [e.event_type for e in new_events],
         [e.schema_version for e in new_events],
-        [json.dumps(e.data) for e in new_events],
-        [json.dumps(e.metadata) for e in new_events],
+        [dumps(e.data).decode() for e in new_events],
+        [dumps(e.metadata).decode() for e in new_events],
         datetime.now(UTC),
         command_id,
         fingerprint,
