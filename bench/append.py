@@ -79,7 +79,7 @@ _EVENT_ROWS = """
 
 _EVENT_VALUES = """e.event_id, CAST(:stream_id AS text), CAST(:stream_type AS text),
            CAST(:expected_version AS integer) + e.ord, e.event_type, e.schema_version,
-           e.data::jsonb, e.metadata::jsonb, CAST(:recorded_at AS timestamptz)"""
+           e.data::json, e.metadata::json, CAST(:recorded_at AS timestamptz)"""
 
 _EVENT_COLUMNS = """event_id, stream_id, stream_type, version,
         event_type, schema_version, data, metadata, recorded_at"""

@@ -44,7 +44,7 @@ class LoggedEvent(msgspec.Struct, frozen=True, gc=False):
     ids, metadata and time that they never use.
 
     The payload stays the JSON text the database returned: the codec decodes it straight
-    into the event's class (EventCodec.decode_json), with no dict in between.
+    into the event's class (EventCodec.decode_log), with no dict in between.
 
     A rebuild makes hundreds of thousands a second. A struct is built in C, and one that
     the garbage collector does not track (it holds only numbers and strings, so no

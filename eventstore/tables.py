@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Column,
     Integer,
@@ -14,7 +15,7 @@ from sqlalchemy import (
     Uuid,
 )
 
-from eventstore.database import UtcDateTime, json_column_type
+from eventstore.database import UtcDateTime
 
 metadata = MetaData()
 
@@ -32,8 +33,10 @@ events = Table(
     Column("version", Integer, nullable=False),
     Column("event_type", String(100), nullable=False),
     Column("schema_version", SmallInteger, nullable=False),
-    Column("data", json_column_type(), nullable=False),
-    Column("metadata", json_column_type(), nullable=False),
+    # json, not jsonb, on PostgreSQL: the text as appended, which the log's reads hand to
+    # the codec as it is (migration 0009)
+    Column("data", JSON, nullable=False),
+    Column("metadata", JSON, nullable=False),
     Column("recorded_at", UtcDateTime, nullable=False),
     # the (stream_id, version) key is the concurrency check: two writers of one
     # stream cannot both take the next version

@@ -96,10 +96,7 @@ async def in_turns(items: Sequence[_Item]) -> AsyncIterator[Sequence[_Item]]:
 
 def decoded(events: Sequence[LoggedEvent]) -> list[tuple[LoggedEvent, OrderEvent]]:
     """Each event with its payload, upcast to the current dataclass."""
-    decode = codec.decode_json
-    return [
-        (event, decode(event.event_type, event.schema_version, event.data_json)) for event in events
-    ]
+    return list(zip(events, codec.decode_log(events), strict=True))
 
 
 def created_and_earlier(

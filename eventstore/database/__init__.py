@@ -11,7 +11,7 @@ from eventstore.database.engine import (
 from eventstore.database.listener import PgListener
 from eventstore.database.statement_connections import StatementConnections
 from eventstore.database.tasks import cancel_and_wait
-from eventstore.database.types import UtcDateTime, json_column_type
+from eventstore.database.types import UtcDateTime
 
 __all__ = [
     "DatabaseUnavailable",
@@ -22,6 +22,5 @@ __all__ = [
     "connect_engine",
     "create_engine",
     "driver_dsn",
-    "json_column_type",
     "parse_url",
 ]

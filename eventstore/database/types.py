@@ -1,12 +1,10 @@
-"""Column types every table of the service shares: UTC timestamps and JSON documents."""
+"""The column type every table of the service shares: UTC timestamps."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
-from sqlalchemy import JSON, DateTime, Dialect
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import DateTime, Dialect
 from sqlalchemy.types import TypeDecorator
 
 
@@ -27,7 +25,3 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def json_column_type() -> Any:
-    return JSON().with_variant(JSONB(), "postgresql")

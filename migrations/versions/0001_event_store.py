@@ -6,14 +6,18 @@ Revises:
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects.postgresql import JSONB
 
-from eventstore.database import UtcDateTime, json_column_type
+from eventstore.database import UtcDateTime
 from eventstore.tables import Position
 
 revision = "0001"
 down_revision = None
 branch_labels = None
 depends_on = None
+
+# jsonb on PostgreSQL until 0009 made it json
+JSON_DOCUMENT = sa.JSON().with_variant(JSONB(), "postgresql")
 
 
 def upgrade() -> None:
@@ -26,8 +30,8 @@ def upgrade() -> None:
         sa.Column("version", sa.Integer, nullable=False),
         sa.Column("event_type", sa.String(100), nullable=False),
         sa.Column("schema_version", sa.SmallInteger, nullable=False),
-        sa.Column("data", json_column_type(), nullable=False),
-        sa.Column("metadata", json_column_type(), nullable=False),
+        sa.Column("data", JSON_DOCUMENT, nullable=False),
+        sa.Column("metadata", JSON_DOCUMENT, nullable=False),
         sa.Column("recorded_at", UtcDateTime, nullable=False),
         sa.UniqueConstraint("stream_id", "version", name="uq_events_stream_version"),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -11,7 +12,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from eventstore import EventCodec, UnknownEventType, UtcDateTime
+from eventstore import EventCodec, LoggedEvent, UnknownEventType, UtcDateTime
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -57,6 +58,23 @@ def stored(data: dict[str, Any]) -> str:
     return json.dumps(data)
 
 
+def logged(name: str, version: int, text: str, position: int = 1) -> LoggedEvent:
+    """An event as read_log returns it."""
+    return LoggedEvent(
+        position=position,
+        stream_id="stream",
+        version=position,
+        event_type=name,
+        schema_version=version,
+        data_json=text,
+    )
+
+
+def decode_text(codec: EventCodec, name: str, version: int, text: str) -> Any:
+    (event,) = codec.decode_log([logged(name, version, text)])
+    return event
+
+
 def test_round_trip_keeps_exact_types() -> None:
     codec = codec_with_upcasters()
     name, version, data = codec.encode(HAPPENED)
@@ -69,7 +87,7 @@ def test_round_trip_keeps_exact_types() -> None:
 
     for event in (
         codec.decode(name, version, data),
-        codec.decode_json(name, version, stored(data)),
+        decode_text(codec, name, version, stored(data)),
     ):
         assert event == HAPPENED
         assert [type(line.price) for line in event.lines] == [Decimal, Decimal]
@@ -84,7 +102,7 @@ def test_old_versions_are_upcast_step_by_step() -> None:
         "items": [{"sku": "a", "price": "1"}],
         "at": "2026-01-01T00:00:00+00:00",
     }
-    for event in (codec.decode("Happened", 1, old), codec.decode_json("Happened", 1, stored(old))):
+    for event in (codec.decode("Happened", 1, old), decode_text(codec, "Happened", 1, stored(old))):
         assert event.lines == (Line(sku="a", price=Decimal("1")),)
         assert event.note is None
         assert event.at == datetime(2026, 1, 1, tzinfo=UTC)
@@ -98,14 +116,14 @@ def test_unknown_types_and_future_versions_are_refused(name: str, version: int) 
         codec.decode(name, version, {})
     # before the payload is even parsed
     with pytest.raises(UnknownEventType):
-        codec.decode_json(name, version, "not JSON")
+        decode_text(codec, name, version, "not JSON")
 
 
 def test_a_version_without_its_upcaster_is_refused() -> None:
     codec = EventCodec()
     codec.register(Happened, name="Happened", version=2)
     with pytest.raises(UnknownEventType, match="no upcaster from Happened v1"):
-        codec.decode_json("Happened", 1, "{}")
+        decode_text(codec, "Happened", 1, "{}")
 
 
 def test_a_class_registers_once() -> None:
@@ -129,11 +147,11 @@ def test_defaults_and_post_init_checks_still_apply_when_decoding() -> None:
     codec.register(Checked, name="Checked")
 
     assert codec.decode("Checked", 1, {"amount": "1.5"}) == Checked(amount=Decimal("1.5"))
-    assert codec.decode_json("Checked", 1, '{"amount": "1.5"}') == Checked(amount=Decimal("1.5"))
+    assert decode_text(codec, "Checked", 1, '{"amount": "1.5"}') == Checked(amount=Decimal("1.5"))
     with pytest.raises(ValueError, match="negative"):
         codec.decode("Checked", 1, {"amount": "-1"})
     with pytest.raises(ValueError, match="negative"):
-        codec.decode_json("Checked", 1, '{"amount": "-1"}')
+        decode_text(codec, "Checked", 1, '{"amount": "-1"}')
 
 
 def test_a_missing_field_is_refused_by_name() -> None:
@@ -142,7 +160,7 @@ def test_a_missing_field_is_refused_by_name() -> None:
     with pytest.raises(ValueError, match=r"Happened v3 .*`note`"):
         codec.decode("Happened", 3, data)
     with pytest.raises(ValueError, match=r"Happened v3 .*`note`"):
-        codec.decode_json("Happened", 3, stored(data))
+        decode_text(codec, "Happened", 3, stored(data))
 
 
 @pytest.mark.parametrize(
@@ -161,12 +179,81 @@ def test_a_malformed_field_is_refused_with_its_place(change: dict[str, Any], whe
     with pytest.raises(ValueError, match=f"Happened v3 does not decode: .*{where}"):
         codec.decode("Happened", 3, bad)
     with pytest.raises(ValueError, match=f"Happened v3 does not decode: .*{where}"):
-        codec.decode_json("Happened", 3, stored(bad))
+        decode_text(codec, "Happened", 3, stored(bad))
 
 
 def test_malformed_json_is_refused() -> None:
     with pytest.raises(ValueError, match="Happened v3 does not decode"):
-        codec_with_upcasters().decode_json("Happened", 3, '{"id": ')
+        decode_text(codec_with_upcasters(), "Happened", 3, '{"id": ')
+
+
+def test_a_batch_decodes_in_order_whatever_its_versions() -> None:
+    codec = codec_with_upcasters()
+    current = stored(codec.encode(HAPPENED)[2])
+    old = stored({"id": str(HAPPENED.id), "items": [], "at": "2026-01-01T00:00:00Z"})
+    batch = [
+        logged("Happened", version, text, position)
+        for position, (version, text) in enumerate([(3, current), (1, old), (3, current)], 1)
+    ]
+    upcast = Happened(id=HAPPENED.id, lines=(), note=None, at=datetime(2026, 1, 1, tzinfo=UTC))
+    assert codec.decode_log(batch) == [HAPPENED, upcast, HAPPENED]
+    assert codec.decode_log([]) == []
+
+
+def test_a_decoder_found_before_an_upcaster_was_added_is_not_kept() -> None:
+    codec = EventCodec()
+    codec.register(Happened, name="Happened", version=2)
+    text = stored({"id": str(uuid4()), "lines": [], "note": None, "at": "2026-01-01T00:00:00Z"})
+    with pytest.raises(UnknownEventType):
+        decode_text(codec, "Happened", 1, text)
+
+    @codec.upcaster("Happened", from_version=1)
+    def same(data: dict[str, object]) -> dict[str, object]:
+        return data
+
+    assert decode_text(codec, "Happened", 1, text).note is None
+
+
+def test_the_event_that_does_not_decode_is_named_in_its_batch() -> None:
+    codec = codec_with_upcasters()
+    good = stored(codec.encode(HAPPENED)[2])
+    batch = [logged("Happened", 3, good, 1), logged("Happened", 1, '{"id": 7, "items": []}', 2)]
+    with pytest.raises(ValueError, match=r"Happened v1 does not decode: .*\$\.id"):
+        codec.decode_log(batch)
+    with pytest.raises(UnknownEventType, match="Nope"):
+        codec.decode_log([logged("Happened", 3, good, 1), logged("Nope", 1, good, 2)])
+
+
+def test_the_collector_waits_until_a_batch_is_decoded() -> None:
+    """A batch's events are kept by the caller: collections in the middle of the batch
+    would only move them on to older generations (codec.decode_log)."""
+    codec = codec_with_upcasters()
+    text = stored(codec.encode(HAPPENED)[2])
+    batch = [logged("Happened", 3, text, position) for position in range(1, 5001)]
+    collections: list[int] = []
+
+    def note(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collections.append(info["generation"])
+
+    gc.collect()
+    gc.callbacks.append(note)
+    try:
+        decoded = codec.decode_log(batch)
+        during = len(collections)  # read before anything allocates: a collection may follow
+        with pytest.raises(ValueError):
+            codec.decode_log([*batch, logged("Happened", 3, "{}", 5001)])
+    finally:
+        gc.callbacks.remove(note)
+    assert during == 0 and len(decoded) == 5000
+    assert gc.isenabled(), "collections run again after the batch, also after an error"
+
+    gc.disable()
+    try:
+        codec.decode_log(batch)
+        assert not gc.isenabled(), "a caller that paused the collector keeps it paused"
+    finally:
+        gc.enable()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

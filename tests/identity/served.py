@@ -77,7 +77,7 @@ class Served:
 
 
 def _json(value: Any) -> dict[str, Any]:
-    # PostgreSQL's JSONB arrives decoded, SQLite's JSON as its text
+    # PostgreSQL's json arrives decoded (the driver's codec), SQLite's JSON as its text
     decoded: dict[str, Any] = value if isinstance(value, dict) else json.loads(value)
     return decoded
 
