@@ -101,7 +101,7 @@ async def index_shadows(conn: AsyncConnection, pairs: Sequence[TablePair], suffi
     with the suffix until the switch; those a build before a crash made are kept."""
     if conn.dialect.name != "postgresql":
         return
-    # as the trigger that builds a rebuild's set-aside indexes does (migration 0011)
+    # as the trigger that builds a rebuild's set-aside indexes does (migration 0010)
     await conn.execute(_RAISE_INDEX_MEMORY)
     for pair in pairs:
         existing = {row[0] for row in await conn.execute(_PG_INDEXES, {"table": pair.shadow.name})}

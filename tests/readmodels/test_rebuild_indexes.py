@@ -1,6 +1,6 @@
 """A rebuild on PostgreSQL drops its tables' secondary indexes and creates them again
 when it ends (migration 0004): whatever way it ends, and also after a crash mid-way; with
-at least 256 MB of maintenance_work_mem (migration 0011)."""
+at least 256 MB of maintenance_work_mem (migration 0010)."""
 
 from __future__ import annotations
 

@@ -7,14 +7,14 @@ trigger that builds the set-aside indexes raises maintenance_work_mem for its ow
 transaction, never lowering what an operator configured; a shadow build's index step
 does the same (readmodels/running/shadow_tables.py).
 
-Revision ID: 0011
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 """
 
 from alembic import op
 
-revision = "0011"
-down_revision = "0008"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
