@@ -296,6 +296,9 @@ class LagRun:
     # this process's CPU seconds per command: the appends, the runner and its hub; with
     # 5 ms between commands at 200/s, the share of its core left for the lag to be short
     cpu_per_command: float
+    # each append's own time, call to commit: the runner reads no event past an append
+    # still committing (the read horizon), so a slow commit delays those after it
+    appends: list[float]
 
 
 async def lag_samples(store: EventStore, shop: Shop, seconds: float) -> dict[str, list[float]]:
@@ -308,11 +311,15 @@ async def lag_run(store: EventStore, shop: Shop, seconds: float) -> LagRun:
     event each, like the commands; appended directly, so that the load generator leaves
     the CPU to the runner), and the CPU the process spent per command meanwhile."""
     commits: list[tuple[float, int]] = []
+    appends: list[float] = []
     published: dict[str, list[tuple[int, float]]] = {}
 
     async def command() -> None:
+        called = time.perf_counter()
         position = await shop.step()
-        commits.append((time.perf_counter(), position))
+        committed = time.perf_counter()
+        commits.append((committed, position))
+        appends.append(committed - called)
 
     async def record(updates: AsyncIterator[Any]) -> None:
         async for status in updates:
@@ -333,7 +340,8 @@ async def lag_run(store: EventStore, shop: Shop, seconds: float) -> LagRun:
             await side.waiter.wait_for(last, timeout=60)
             cpu = (time.process_time() - cpu_started) / len(commits)
             recorder.cancel()
-    return LagRun({name: _delays(commits, seen) for name, seen in published.items()}, cpu)
+    delays = {name: _delays(commits, seen) for name, seen in published.items()}
+    return LagRun(delays, cpu, appends)
 
 
 @contextlib.asynccontextmanager
@@ -541,6 +549,7 @@ async def suite_figures(
         rebuilds: dict[str, list[float]] = {name: [] for name in side.runner.names}
         lag: dict[str, list[tuple[float, float]]] = {name: [] for name in side.runner.names}
         lag_cpu: list[float] = []
+        append_p99: list[float] = []
         for repeat in range(1, repeats + 1):
             if rebuild:
                 # the collector as every process of the service settles it, which the
@@ -553,6 +562,7 @@ async def suite_figures(
             if lag_seconds is not None:
                 lagged = await lag_run(store, shop, lag_seconds)
                 lag_cpu.append(lagged.cpu_per_command * 1000)
+                append_p99.append(percentile(lagged.appends, 0.99) * 1000)
                 for name, delays in lagged.delays.items():
                     lag[name].append((percentile(delays, 0.5), percentile(delays, 0.99)))
             print(
@@ -565,7 +575,8 @@ async def suite_figures(
                     for n, v in lag.items()
                     if v
                 )
-                + "".join(f"; CPU {c:.2f} ms per command" for c in lag_cpu[-1:]),
+                + "".join(f"; CPU {c:.2f} ms per command" for c in lag_cpu[-1:])
+                + "".join(f"; append p99 {a:.1f} ms" for a in append_p99[-1:]),
                 file=sys.stderr,
             )
     figures = []
@@ -607,6 +618,20 @@ async def suite_figures(
                 notes=[
                     f"lag ({backend}): the CPU figure is the bench process's (one core), "
                     "which appends and runs both projections; PostgreSQL's is apart"
+                ],
+            )
+        )
+    if append_p99:
+        figures.append(
+            Figure(
+                name=f"append p99 (call to commit) during the lag window, {LAG_RATE}/s",
+                backend=backend,
+                unit="ms",
+                runs=append_p99,
+                notes=[
+                    f"lag ({backend}): compare the append p99 with the lag p99 of the same "
+                    "repetition: an append still committing holds back the events appended "
+                    "after it (the read horizon)"
                 ],
             )
         )
