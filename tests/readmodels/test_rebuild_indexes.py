@@ -155,3 +155,24 @@ async def test_a_shadow_build_indexes_with_at_least_256_mb(pg_store: EventStore)
         await conn.rollback()
 
     assert memory == "256MB"
+
+
+async def search_index_options(store: EventStore) -> list[str]:
+    async with store.engine.connect() as conn:
+        options = await conn.execute(
+            text("SELECT reloptions FROM pg_class WHERE relname = 'ix_order_views_search'")
+        )
+        return list(options.scalar_one() or [])
+
+
+async def test_the_search_index_takes_entries_at_once_also_after_a_rebuild(
+    pg_store: EventStore,
+) -> None:
+    """No list of pending entries, whose merge stalled the batch that filled it for 100 ms
+    (migration 0010)."""
+    await some_orders(pg_store, 3)
+    migrated = await search_index_options(pg_store)
+    await idle_side(pg_store).runner.rebuild("order_views")
+
+    assert migrated == ["fastupdate=off"]
+    assert await search_index_options(pg_store) == migrated
