@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +18,7 @@ from sqlalchemy import (
     Table,
     Text,
     Uuid,
+    bindparam,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -108,25 +109,51 @@ async def upsert(
         statement, arguments = pg_upsert(conn.dialect, Upsert(table, rows, tuple(key), update))
         await (await driver_of(conn)).execute(statement, *arguments)
         return
-    # one executemany: one hop to the writer's thread for the whole batch
-    statement = _sqlite_upsert(table, tuple(rows[0]), tuple(key), update)
-    await conn.execute(statement, rows)
+    # one executemany of the driver's SQL: one hop to the writer's thread for the whole
+    # batch, and no SQLAlchemy parameters to build per row (a rebuild's main SQLite cost
+    # after its fold, as in insert_new)
+    statement, names = _sqlite_upsert(table, frozenset(rows[0]), tuple(key), update)
+    values = ([row[name] for name in names] for row in rows)
+    records = _driver_records(conn.dialect, table, names, values)
+    await conn.exec_driver_sql(statement, records)
+
+
+_SQLITE = sqlite.dialect()
 
 
 @functools.cache
 def _sqlite_upsert(
     table: Table,
-    names: tuple[str, ...],
+    names: frozenset[str],
     key: tuple[str, ...],
     update: Update | None,
-) -> Any:
+) -> tuple[str, tuple[str, ...]]:
     """Built once per table, columns, key and update: building it anew for each batch
     cost about 2 ms of CPU per command applied by both projections, a share of the 5 ms
-    that bounds SQLite's lag at 200 commands/s (docs/benchmarks.md)."""
-    statement = sqlite.insert(table)
+    that bounds SQLite's lag at 200 commands/s (docs/benchmarks.md). With the statement,
+    the columns whose values are its parameters, in their order."""
+    statement = sqlite.insert(table).values({name: bindparam(name) for name in names})
     new = statement.excluded
     set_ = update(new) if update else {name: new[name] for name in names if name not in key}
-    return statement.on_conflict_do_update(index_elements=key, set_=set_)
+    compiled = statement.on_conflict_do_update(index_elements=key, set_=set_).compile(
+        dialect=_SQLITE
+    )
+    assert compiled.positiontup is not None
+    return str(compiled), tuple(compiled.positiontup)
+
+
+def _driver_records(
+    dialect: Dialect, table: Table, names: tuple[str, ...], rows: Iterable[Sequence[Any]]
+) -> list[tuple[Any, ...]]:
+    """Rows of the values of `names`, as the driver takes them (_insert_converters)."""
+    converters = _insert_converters(dialect, table, names)
+    records = []
+    for row in rows:
+        record = list(row)
+        for index, convert in converters:
+            record[index] = convert(record[index])
+        records.append(tuple(record))
+    return records
 
 
 # rows per INSERT of insert_new on SQLite: 22,000 values for order_views, under the
@@ -145,13 +172,7 @@ async def insert_new(
     the full-text index flush (migration 0008). A row already there fails the insert."""
     if not rows:
         return
-    converters = _insert_converters(conn.dialect, table, tuple(columns))
-    records = []
-    for row in rows:
-        record = list(row)
-        for index, convert in converters:
-            record[index] = convert(record[index])
-        records.append(record)
+    records = _driver_records(conn.dialect, table, tuple(columns), rows)
     if conn.dialect.name == "postgresql":
         driver = await driver_of(conn)
         await driver.copy_records_to_table(table.name, records=records, columns=list(columns))
