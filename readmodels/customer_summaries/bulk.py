@@ -27,6 +27,8 @@ from readmodels.sql import Update, insert_new, rows_by_key, upsert
 
 
 class CustomerSummariesReplay:
+    """customer_summaries' `Replay` (readmodels/projection.py): one rebuild's fold."""
+
     def __init__(self, summaries: Table, orders: Table, added_to_summary: Update) -> None:
         self._summaries = summaries
         self._orders = orders

@@ -24,6 +24,8 @@ from readmodels.sql import insert_new, rows_by_key, upsert
 
 
 class OrderViewsReplay:
+    """order_views' `Replay` (readmodels/projection.py): one rebuild's fold."""
+
     def __init__(self, order_views: Table) -> None:
         self._order_views = order_views
         # the orders the last window folded touched, as its write leaves them: at most a
