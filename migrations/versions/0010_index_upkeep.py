@@ -1,9 +1,9 @@
 """PostgreSQL: what the read tables' indexes cost, at a rebuild's end and on each batch.
 
 The indexes a rebuild set aside are built with at least 256 MB of memory. A rebuild
-builds order_views' trigram index once at its end (migration 0004), and with the
-server's default maintenance_work_mem (64 MB) that one index took 2.0 s of a
-100,000-event rebuild's 6 s, against 1.4 s with more (docs/benchmarks.md). So the
+builds order_views' trigram index once at its end (migration 0004): for 40,000 orders
+(100,000 events) it took 1.8 s with the server's default maintenance_work_mem (64 MB)
+and 1.5 s with 256 MB, medians of 3 (docs/benchmarks.md). So the
 trigger that builds the set-aside indexes raises maintenance_work_mem for its own
 transaction, never lowering what an operator configured; a shadow build's index step
 does the same (readmodels/running/shadow_tables.py).
