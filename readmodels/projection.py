@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from typing import Protocol, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
 from sqlalchemy import Table
@@ -20,6 +20,7 @@ from handlers.events import (
     OrderShipped,
     codec,
 )
+from readmodels.sql import rows_by_key
 
 ORDER_EVENT_TYPES = frozenset(
     codec.name_of(cls)
@@ -84,6 +85,7 @@ class Replay(Protocol):
 TURN = 500
 
 _Item = TypeVar("_Item")
+_State = TypeVar("_State")
 
 
 async def in_turns(items: Sequence[_Item]) -> AsyncIterator[Sequence[_Item]]:
@@ -115,6 +117,26 @@ def created_and_earlier(
         else:
             earlier[order_id] = None
     return created, earlier
+
+
+async def folded_before(
+    engine: AsyncEngine,
+    table: Table,
+    earlier: Iterable[UUID],
+    last: Mapping[UUID, _State],
+    state_of: Callable[[Mapping[str, Any]], _State],
+) -> dict[UUID, _State]:
+    """What a rebuild's fold starts a window from for the orders created in an earlier
+    window (`earlier`): what the last window made of them (`last`), or else their row of
+    `table` (keyed by order_id), written by a window before the last one, which has
+    committed by now."""
+    before = {order_id: last[order_id] for order_id in earlier if order_id in last}
+    older = [order_id for order_id in earlier if order_id not in before]
+    if older:
+        async with engine.connect() as conn:
+            found = await rows_by_key(conn, table, table.c.order_id, older)
+        before.update((row["order_id"], state_of(row)) for row in found)
+    return before
 
 
 async def decoded_in_turns(events: Sequence[LoggedEvent]) -> list[tuple[LoggedEvent, OrderEvent]]:

@@ -22,8 +22,13 @@ from readmodels.customer_summaries.figures import (
     fold,
     order_values,
 )
-from readmodels.projection import WindowWrite, created_and_earlier, decoded_in_turns
-from readmodels.sql import Update, insert_new, rows_by_key, upsert
+from readmodels.projection import (
+    WindowWrite,
+    created_and_earlier,
+    decoded_in_turns,
+    folded_before,
+)
+from readmodels.sql import Update, insert_new, upsert
 
 
 class CustomerSummariesReplay:
@@ -41,14 +46,7 @@ class CustomerSummariesReplay:
         orders = self._orders
         batch = await decoded_in_turns(events)
         created, earlier = created_and_earlier(batch)
-        last = self._last
-        before = {order_id: last[order_id] for order_id in earlier if order_id in last}
-        older = [order_id for order_id in earlier if order_id not in before]
-        if older:
-            # written by a window before the last one, whose write has committed
-            async with engine.connect() as conn:
-                found = await rows_by_key(conn, orders, orders.c.order_id, older)
-            before.update((row["order_id"], figures_of(row)) for row in found)
+        before = await folded_before(engine, orders, earlier, self._last, figures_of)
         folded = fold(batch, before)
         after = folded.after
         self._last = after

@@ -18,9 +18,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from eventstore import LoggedEvent
 from readmodels.order_views.fold import evolve
 from readmodels.order_views.table import COLUMNS, row_of, row_values, view_from
-from readmodels.projection import WindowWrite, created_and_earlier, decoded_in_turns, in_turns
+from readmodels.projection import (
+    WindowWrite,
+    created_and_earlier,
+    decoded_in_turns,
+    folded_before,
+    in_turns,
+)
 from readmodels.results import OrderView
-from readmodels.sql import insert_new, rows_by_key, upsert
+from readmodels.sql import insert_new, upsert
 
 
 class OrderViewsReplay:
@@ -36,14 +42,7 @@ class OrderViewsReplay:
         order_views = self._order_views
         batch = await decoded_in_turns(events)
         created, earlier = created_and_earlier(batch)
-        last = self._last
-        views = {order_id: last[order_id] for order_id in earlier if order_id in last}
-        older = [order_id for order_id in earlier if order_id not in views]
-        if older:
-            # written by a window before the last one, whose write has committed
-            async with engine.connect() as conn:
-                found = await rows_by_key(conn, order_views, order_views.c.order_id, older)
-            views.update((row["order_id"], view_from(row)) for row in found)
+        views = await folded_before(engine, order_views, earlier, self._last, view_from)
         async for part in in_turns(batch):
             for recorded, event in part:
                 views[event.order_id] = evolve(
