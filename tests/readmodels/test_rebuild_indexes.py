@@ -4,8 +4,11 @@ at least 256 MB of maintenance_work_mem (migration 0010)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 import pytest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from eventstore import EventStore
 from handlers.bus import CommandBus
@@ -118,20 +121,27 @@ async def test_a_rebuild_reset_again_before_it_ended_still_restores_them(
     assert await deferred(pg_store) == []
 
 
-async def index_memory_after(store: EventStore, configured: str | None, ending: str) -> str:
-    """maintenance_work_mem in a transaction set to `configured` (the server's default if
-    None) once `ending` ran in it."""
+async def index_memory_after(
+    store: EventStore, configured: str, ending: Callable[[AsyncConnection], Awaitable[object]]
+) -> str:
+    """maintenance_work_mem in a transaction set to `configured` once `ending` ran in it."""
     async with store.engine.begin() as conn:
-        if configured is not None:
-            await conn.execute(text(f"SET LOCAL maintenance_work_mem = '{configured}'"))
-        await conn.execute(text(ending), {"name": "order_views"})
+        await conn.execute(text(f"SET LOCAL maintenance_work_mem = '{configured}'"))
+        await ending(conn)
         memory = (await conn.execute(text("SHOW maintenance_work_mem"))).scalar_one()
         await conn.rollback()
     return str(memory)
 
 
-# what fires migration 0004's trigger: a checkpoint leaving REBUILDING
-LEAVE_REBUILDING = "UPDATE projection_checkpoints SET state = 'RUNNING' WHERE name = :name"
+async def leave_rebuilding(conn: AsyncConnection) -> None:
+    """What fires migration 0004's trigger: a checkpoint leaving REBUILDING."""
+    await conn.execute(
+        text("UPDATE projection_checkpoints SET state = 'RUNNING' WHERE name = 'order_views'")
+    )
+
+
+async def index_shadows(conn: AsyncConnection) -> None:
+    await shadow_tables.index_shadows(conn, [], "_v2")
 
 
 async def test_the_indexes_are_built_with_at_least_256_mb_never_less_than_configured(
@@ -141,20 +151,14 @@ async def test_the_indexes_are_built_with_at_least_256_mb_never_less_than_config
         await checkpoints.ensure(conn, ["order_views"])
         await checkpoints.reset(conn, "order_views")
 
-    raised = await index_memory_after(pg_store, "64MB", LEAVE_REBUILDING)
-    kept = await index_memory_after(pg_store, "1GB", LEAVE_REBUILDING)
+    raised = await index_memory_after(pg_store, "64MB", leave_rebuilding)
+    kept = await index_memory_after(pg_store, "1GB", leave_rebuilding)
 
     assert (raised, kept) == ("256MB", "1GB")
 
 
 async def test_a_shadow_build_indexes_with_at_least_256_mb(pg_store: EventStore) -> None:
-    async with pg_store.engine.begin() as conn:
-        await conn.execute(text("SET LOCAL maintenance_work_mem = '64MB'"))
-        await shadow_tables.index_shadows(conn, [], "_v2")
-        memory = (await conn.execute(text("SHOW maintenance_work_mem"))).scalar_one()
-        await conn.rollback()
-
-    assert memory == "256MB"
+    assert await index_memory_after(pg_store, "64MB", index_shadows) == "256MB"
 
 
 async def search_index_options(store: EventStore) -> list[str]:
