@@ -72,12 +72,10 @@ async def bulk_replay(
             if written is not None:
                 # Should its write fail, its events are applied one at a time, and those
                 # end where its fold did, which the fold above went on from.
-                row = await _committed(store, projection, checkpoint, row, written)
-                done, written = written, None
+                row = await _committed(store, projection, checkpoint, row, written, on_batch)
+                written = None
                 if row.state == ProjectionState.FAILED.value:
                     return row
-                if on_batch is not None:
-                    on_batch(len(done.events))
             if write is None:
                 row = await _one_at_a_time(store, projection, checkpoint, row, events)
                 if row.state == ProjectionState.FAILED.value:
@@ -91,10 +89,8 @@ async def bulk_replay(
             if not more:
                 break
         if written is not None:
-            row = await _committed(store, projection, checkpoint, row, written)
-            done, written = written, None
-            if on_batch is not None and row.state != ProjectionState.FAILED.value:
-                on_batch(len(done.events))
+            row = await _committed(store, projection, checkpoint, row, written, on_batch)
+            written = None
         return row
     finally:
         drop_read_ahead(reading)
@@ -144,11 +140,13 @@ async def _committed(
     checkpoint: str,
     row: checkpoints.Checkpoint,
     written: _Written,
+    on_batch: Callable[[int], None] | None,
 ) -> checkpoints.Checkpoint:
     """The checkpoint once the window being written is committed, or, if its write failed,
-    once its events are applied one at a time (FAILED at one that cannot be)."""
+    once its events are applied one at a time (FAILED at one that cannot be); `on_batch`
+    is told of the window unless it FAILED."""
     try:
-        return await written.commit
+        row = await written.commit
     except Overtaken:
         raise
     except Exception as error:
@@ -160,7 +158,10 @@ async def _committed(
             row.position,
             error,
         )
-        return await _one_at_a_time(store, projection, checkpoint, row, written.events)
+        row = await _one_at_a_time(store, projection, checkpoint, row, written.events)
+    if on_batch is not None and row.state != ProjectionState.FAILED.value:
+        on_batch(len(written.events))
+    return row
 
 
 async def _one_at_a_time(
